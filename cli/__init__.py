@@ -1,0 +1,1 @@
+"""The `tierwise` command line."""

@@ -1,0 +1,1 @@
+"""The policy language: grammar, syntax tree, diagnostics and checks."""

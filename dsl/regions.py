@@ -1,0 +1,270 @@
+"""Which values of a single fact make a condition true.
+
+A condition that tests one fact against literals (`employees >= 50`,
+`employees between 200 and 999`, `industry in "a", "b"`, and `and`/`or`/`not`
+of those) has a *region*: the set of known values of that fact for which it
+is true. Regions let the checker prove that a branch can never fire because
+earlier branches already cover every value it accepts. Conditions that read
+several facts, or compute, have no region; the checker stays silent on them
+rather than guess.
+
+Missing values need no special care here: a single-fact condition is unknown
+exactly when the fact is missing, for the earlier branches and the later one
+alike.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Union
+
+from tierwise.dsl import ast
+from tierwise.dsl.typecheck import normalize_text
+
+# An interval (low, low_closed, high, high_closed); None means unbounded.
+Interval = tuple[Any, bool, Any, bool]
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """A union of disjoint, sorted intervals over an ordered domain."""
+
+    parts: tuple[Interval, ...]
+    integer: bool = False
+
+    @staticmethod
+    def of(
+        low: Any, low_closed: bool, high: Any, high_closed: bool, integer: bool
+    ) -> Intervals:
+        return Intervals((), integer).union(
+            Intervals(
+                (_tighten((low, low_closed, high, high_closed), integer),), integer
+            )
+        )
+
+    def union(self, other: Intervals) -> Intervals:
+        parts = sorted(
+            (p for p in self.parts + other.parts if not _empty(p)), key=_low_key
+        )
+        merged: list[Interval] = []
+        for part in parts:
+            if merged and _touches(merged[-1], part, self.integer):
+                merged[-1] = _join(merged[-1], part)
+            else:
+                merged.append(part)
+        return Intervals(tuple(merged), self.integer)
+
+    def complement(self) -> Intervals:
+        gaps: list[Interval] = []
+        low: Any = None  # where the next gap starts; None is minus infinity
+        low_closed = True
+        for part_low, part_low_closed, part_high, part_high_closed in self.parts:
+            if part_low is not None:
+                gaps.append((low, low_closed, part_low, not part_low_closed))
+            if part_high is None:
+                break
+            low, low_closed = part_high, not part_high_closed
+        else:
+            gaps.append((low, low_closed, None, True))
+        tight = tuple(_tighten(gap, self.integer) for gap in gaps)
+        return Intervals((), self.integer).union(Intervals(tight, self.integer))
+
+    def intersect(self, other: Intervals) -> Intervals:
+        return self.complement().union(other.complement()).complement()
+
+    def covers(self, other: Intervals) -> bool:
+        return other.intersect(self.complement()).is_empty()
+
+    def is_empty(self) -> bool:
+        return not self.parts
+
+
+@dataclass(frozen=True)
+class Values:
+    """A finite set of values (`inside`), or everything but a finite set."""
+
+    items: frozenset[Any]
+    inside: bool = True
+
+    def union(self, other: Values) -> Values:
+        a, b = self, other
+        if a.inside and b.inside:
+            return Values(a.items | b.items)
+        if not a.inside and not b.inside:
+            return Values(a.items & b.items, False)
+        inside, outside = (a, b) if a.inside else (b, a)
+        return Values(outside.items - inside.items, False)
+
+    def complement(self) -> Values:
+        return Values(self.items, not self.inside)
+
+    def intersect(self, other: Values) -> Values:
+        return self.complement().union(other.complement()).complement()
+
+    def covers(self, other: Values) -> bool:
+        return other.intersect(self.complement()).is_empty()
+
+    def is_empty(self) -> bool:
+        return self.inside and not self.items
+
+
+Region = Union[Intervals, Values]
+
+
+def region_of(
+    expr: ast.Expr, facts: dict[str, ast.FactDecl], constants: dict[str, Any]
+) -> tuple[str, Region] | None:
+    """The fact `expr` tests and its region, or None when it has none."""
+    return _Regions(facts, constants).of(expr)
+
+
+@dataclass
+class _Regions:
+    facts: dict[str, ast.FactDecl]
+    constants: dict[str, Any]
+
+    def of(self, expr: ast.Expr) -> tuple[str, Region] | None:
+        match expr:
+            case ast.Compare(op=op, left=ast.Name() as left, right=right):
+                return self._compare(left.name, op, right)
+            case ast.Compare(op=op, left=left, right=ast.Name() as right):
+                flipped = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+                return self._compare(right.name, flipped, left)
+            case ast.Between(operand=ast.Name(name=name), low=low, high=high):
+                lo, hi = self._value(name, low), self._value(name, high)
+                if lo is None or hi is None:
+                    return None
+                return name, Intervals.of(lo, True, hi, True, self._integer(name))
+            case ast.In(operand=ast.Name(name=name), collection=ast.LiteralSet() as c):
+                values = [self._value(name, item) for item in c.items]
+                if None in values or self._kind(name) not in ("text", "enum", "bool"):
+                    return None
+                return name, Values(frozenset(values), not expr.negated)
+            case ast.Not(operand=operand):
+                inner = self.of(operand)
+                return (inner[0], inner[1].complement()) if inner else None
+            case ast.And(operands=ops) | ast.Or(operands=ops):
+                return self._combine(ops, isinstance(expr, ast.And))
+            case ast.Name(name=name) if self._kind(name) == "bool":
+                return name, Values(frozenset([True]))
+        return None
+
+    def _combine(
+        self, ops: tuple[ast.Expr, ...], conjunction: bool
+    ) -> tuple[str, Region] | None:
+        parts = [self.of(op) for op in ops]
+        if any(p is None for p in parts):
+            return None
+        names = {p[0] for p in parts if p}
+        if len(names) != 1:
+            return None
+        regions = [p[1] for p in parts if p]
+        if len({type(r) for r in regions}) != 1:
+            return None
+        result = regions[0]
+        for region in regions[1:]:
+            result = result.intersect(region) if conjunction else result.union(region)  # type: ignore[arg-type]
+        return names.pop(), result
+
+    def _compare(
+        self, name: str, op: str, other: ast.Expr
+    ) -> tuple[str, Region] | None:
+        value = self._value(name, other)
+        if value is None:
+            return None
+        if self._kind(name) in ("text", "enum", "bool"):
+            if op not in ("=", "!="):
+                return None
+            return name, Values(frozenset([value]), op == "=")
+        integer = self._integer(name)
+        whole = Intervals.of(None, True, None, True, integer)
+        point = Intervals.of(value, True, value, True, integer)
+        regions = {
+            "=": point,
+            "!=": point.complement(),
+            "<": Intervals.of(None, True, value, False, integer),
+            "<=": Intervals.of(None, True, value, True, integer),
+            ">": Intervals.of(value, False, None, True, integer),
+            ">=": Intervals.of(value, True, None, True, integer),
+        }
+        return name, regions.get(op, whole)
+
+    def _value(self, name: str, expr: ast.Expr) -> Any:
+        """The literal value `expr` stands for, in the fact's terms, or None."""
+        if isinstance(expr, ast.Name) and expr.name in self.constants:
+            value = self.constants[expr.name]
+        elif isinstance(expr, ast.Literal):
+            value = expr.value
+        else:
+            return None
+        kind = self._kind(name)
+        if kind in ("text", "enum"):
+            exact = self.facts[name].exact
+            return (
+                value.strip()
+                if exact
+                else normalize_text(value)
+                if isinstance(value, str)
+                else None
+            )
+        if kind in ("int", "number", "money"):
+            return value if isinstance(value, Decimal) else None
+        if kind == "bool":
+            return value if isinstance(value, bool) else None
+        if kind == "date":
+            return value if type(value).__name__ == "date" else None
+        return None
+
+    def _kind(self, name: str) -> str | None:
+        fact = self.facts.get(name)
+        return fact.kind if fact else None
+
+    def _integer(self, name: str) -> bool:
+        return self._kind(name) == "int"
+
+
+# ---- interval helpers ---------------------------------------------------------
+
+
+def _tighten(part: Interval, integer: bool) -> Interval:
+    """For whole numbers, `> 49` is `>= 50` and `< 50.5` is `<= 50`."""
+    low, low_closed, high, high_closed = part
+    if not integer:
+        return part
+    if low is not None:
+        low = Decimal(math.ceil(low) if low_closed else math.floor(low) + 1)
+    if high is not None:
+        high = Decimal(math.floor(high) if high_closed else math.ceil(high) - 1)
+    return low, True, high, True
+
+
+def _empty(part: Interval) -> bool:
+    low, low_closed, high, high_closed = part
+    if low is None or high is None:
+        return False
+    return low > high or (low == high and not (low_closed and high_closed))
+
+
+def _low_key(part: Interval) -> tuple[int, Any, int]:
+    low, low_closed, _, _ = part
+    return (0, 0, 0) if low is None else (1, low, 0 if low_closed else 1)
+
+
+def _touches(a: Interval, b: Interval, integer: bool) -> bool:
+    """Whether `b` (starting at or after `a`) overlaps or adjoins `a`."""
+    _, _, high, high_closed = a
+    low, low_closed, _, _ = b
+    if high is None or low is None:
+        return True
+    if integer and high_closed and low_closed:
+        return low <= high + 1
+    return low < high or (low == high and (high_closed or low_closed))
+
+
+def _join(a: Interval, b: Interval) -> Interval:
+    high, high_closed = a[2], a[3]
+    if high is not None and (b[2] is None or b[2] > high or (b[2] == high and b[3])):
+        high, high_closed = b[2], b[3]
+    return a[0], a[1], high, high_closed

@@ -1,0 +1,1 @@
+"""Compile checked policies and grade accounts with them."""

@@ -1,0 +1,234 @@
+"""Raw input values to the typed values a policy compares.
+
+Accounts arrive as strings from CSV or as JSON values. Each declared fact gets
+a coercer, built once per policy, that turns a raw value into its typed value
+or `None` (missing), or raises `BadValue` with a reason a person can act on.
+Nothing is guessed: a number that does not parse is rejected, never zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tierwise.dsl import ast
+from tierwise.dsl.typecheck import normalize_text
+
+Coercer = Callable[[Any], Any]
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0"})
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_CURRENCY = "$€£¥"
+
+
+class BadValue(ValueError):
+    """A raw value that cannot be read as its fact's type."""
+
+
+def text_key(value: str, exact: bool) -> str:
+    """How text is compared: as people mean it, or exactly (only trimmed)."""
+    return value.strip() if exact else normalize_text(value)
+
+
+def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
+    """A function from a raw value to the fact's typed value, or None if missing."""
+    convert = _converter(fact, tz)
+    no_value = frozenset(normalize_text(v) for v in fact.no_value)
+    default = None
+    if fact.default is not None:
+        default = convert(_raw_literal(fact.default.value))
+
+    def coerce(raw: Any) -> Any:
+        if raw is None:
+            return default
+        if isinstance(raw, str):
+            stripped = raw.strip()
+            if not stripped or (no_value and normalize_text(stripped) in no_value):
+                return default
+        value = convert(raw)
+        return default if value is None else value
+
+    return coerce
+
+
+def _raw_literal(value: ast.Value) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _converter(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
+    kind = fact.kind
+    if kind == "int":
+        return to_int
+    if kind in ("number", "money"):
+        return to_money if kind == "money" else to_number
+    if kind == "bool":
+        return to_bool
+    if kind == "date":
+        return _date_converter(fact.date_format, tz)
+    if kind == "datetime":
+        return _datetime_converter(fact.date_format, tz)
+    if kind == "list":
+        return _list_converter(fact.split_on or ",", fact.exact)
+    if kind == "enum":
+        return _enum_converter(fact.enum_values)
+    exact = fact.exact
+    return lambda raw: text_key(str(raw), exact)
+
+
+# ---- numbers ------------------------------------------------------------------
+
+
+def to_number(raw: Any) -> Decimal:
+    if isinstance(raw, bool):
+        raise BadValue(f"{raw!r} is a yes/no value, not a number")
+    if isinstance(raw, (int, Decimal)):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise BadValue(f"{raw!r} is not a finite number")
+        return Decimal(repr(raw))
+    text = str(raw).strip()
+    if _GROUPED.match(text):
+        text = text.replace(",", "")
+    try:
+        value = Decimal(text.replace("_", "") if "_" in text else text)
+    except InvalidOperation:
+        raise BadValue(f"'{raw}' is not a number") from None
+    if not value.is_finite():
+        raise BadValue(f"'{raw}' is not a finite number")
+    return value
+
+
+def to_money(raw: Any) -> Decimal:
+    if isinstance(raw, str):
+        text = raw.strip()
+        sign = ""
+        if text[:1] in "+-":
+            sign, text = text[0], text[1:].lstrip()
+        if text[:1] and text[0] in _CURRENCY:
+            text = text[1:].strip()
+        try:
+            return to_number(sign + text)
+        except BadValue:
+            raise BadValue(f"'{raw}' is not an amount of money") from None
+    return to_number(raw)
+
+
+def to_int(raw: Any) -> int:
+    value = to_number(raw)
+    if value != value.to_integral_value():
+        raise BadValue(f"'{raw}' is not a whole number")
+    return int(value)
+
+
+# ---- yes/no -------------------------------------------------------------------
+
+
+def to_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    word = str(raw).strip().casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise BadValue(f"'{raw}' is not yes/no (use true/false, yes/no, y/n or 1/0)")
+
+
+# ---- dates --------------------------------------------------------------------
+
+
+def _date_converter(fmt: str | None, tz: dt.tzinfo) -> Coercer:
+    def convert(raw: Any) -> dt.date:
+        if isinstance(raw, dt.datetime):
+            return _aware(raw, tz).astimezone(tz).date()
+        if isinstance(raw, dt.date):
+            return raw
+        text = str(raw).strip()
+        try:
+            if fmt:
+                return dt.datetime.strptime(text, fmt).date()
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            return _aware(_parse_iso_datetime(text), tz).astimezone(tz).date()
+        except ValueError:
+            want = f"a date in the format '{fmt}'" if fmt else "a date (YYYY-MM-DD)"
+            raise BadValue(f"'{raw}' is not {want}") from None
+
+    return convert
+
+
+def _datetime_converter(fmt: str | None, tz: dt.tzinfo) -> Coercer:
+    def convert(raw: Any) -> dt.datetime:
+        if isinstance(raw, dt.datetime):
+            return _aware(raw, tz)
+        if isinstance(raw, dt.date):
+            return dt.datetime.combine(raw, dt.time(), tz)
+        text = str(raw).strip()
+        try:
+            if fmt:
+                return _aware(dt.datetime.strptime(text, fmt), tz)
+            if len(text) == 10:
+                return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tz)
+            return _aware(_parse_iso_datetime(text), tz)
+        except ValueError:
+            want = (
+                f"a date and time in the format '{fmt}'"
+                if fmt
+                else ("a date and time (YYYY-MM-DDTHH:MM[:SS][+HH:MM])")
+            )
+            raise BadValue(f"'{raw}' is not {want}") from None
+
+    return convert
+
+
+def _parse_iso_datetime(text: str) -> dt.datetime:
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    return dt.datetime.fromisoformat(text)
+
+
+def _aware(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A naive date and time is read in the policy's time zone."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+
+
+def time_zone(name: str | None) -> dt.tzinfo:
+    return zoneinfo.ZoneInfo(name) if name else dt.UTC
+
+
+# ---- lists and enumerations ---------------------------------------------------
+
+
+def _list_converter(separator: str, exact: bool) -> Coercer:
+    def convert(raw: Any) -> frozenset[str] | None:
+        items: Iterable[Any]
+        if isinstance(raw, (list, tuple, set, frozenset)):
+            items = raw
+        else:
+            items = str(raw).split(separator)
+        keys = frozenset(text_key(str(item), exact) for item in items)
+        keys -= {""}
+        return keys or None
+
+    return convert
+
+
+def _enum_converter(values: tuple[str, ...]) -> Coercer:
+    allowed = {normalize_text(v): normalize_text(v) for v in values}
+    listing = ", ".join(f'"{v}"' for v in values)
+
+    def convert(raw: Any) -> str:
+        key = normalize_text(str(raw))
+        if key not in allowed:
+            raise BadValue(f"'{raw}' is not one of {listing}")
+        return key
+
+    return convert

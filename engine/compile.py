@@ -1,0 +1,447 @@
+"""A checked policy to one generated Python function.
+
+The generated function takes the account's typed fact values and the as-of
+bounds and returns which branch each criterion took, the score, the tier, the
+override that fired and the routes that matched. It is produced from the
+checked tree, never from user text: facts become positional locals, every
+literal becomes a constant bound by position, so no name or value written in
+a policy can reach the generated source. Unknown values are `None` and every
+condition follows Kleene's three-valued logic, as SQL does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tierwise.dsl import ast
+from tierwise.dsl import types as ty
+from tierwise.dsl.check import CheckedPolicy
+from tierwise.engine import runtime
+from tierwise.engine.coerce import text_key
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A moving date the as-of decides, such as 'today minus 30 days'."""
+
+    temporal: str  # "date" or "datetime"
+    amount: int
+    unit: str
+    sign: int  # -1 for the past, +1 for the future
+
+
+@dataclass
+class Generated:
+    source: str
+    function: Any
+    bounds: list[Bound]
+
+
+@dataclass
+class _Emitter:
+    checked: CheckedPolicy
+    tz: dt.tzinfo
+    constants: list[Any] = field(default_factory=list)
+    bounds: list[Bound] = field(default_factory=list)
+    temps: int = 0
+
+    # ---- names --------------------------------------------------------------
+
+    def constant(self, value: Any) -> str:
+        for index, existing in enumerate(self.constants):
+            if type(existing) is type(value) and existing == value:
+                return f"k{index}"
+        self.constants.append(value)
+        return f"k{len(self.constants) - 1}"
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def bound(self, bound: Bound) -> str:
+        if bound not in self.bounds:
+            self.bounds.append(bound)
+        return f"b{self.bounds.index(bound)}"
+
+    def fact_index(self, name: str) -> int:
+        return [f.name for f in self.checked.policy.facts].index(name)
+
+    # ---- expressions: each returns (code, nullable) -------------------------
+
+    def expr(self, node: ast.Expr) -> tuple[str, bool]:  # noqa: C901 - one case per node
+        match node:
+            case ast.Literal(value=value):
+                return self.constant(value), False
+            case ast.Name(name=name):
+                return self._name(name)
+            case ast.Negate(operand=operand):
+                return self._unary("-", operand)
+            case ast.Arithmetic():
+                return self._arithmetic(node)
+            case ast.DaysBetween():
+                return self._days_between(node)
+            case ast.Compare():
+                return self._compare(node)
+            case ast.Between(operand=o, low=lo, high=hi):
+                return self._between(o, lo, hi)
+            case ast.In():
+                return self._in(node)
+            case ast.Contains():
+                return self._contains(node)
+            case ast.IsMissing(operand=operand, negated=negated):
+                code, nullable = self.expr(operand)
+                if not nullable:  # a fact with a default is never missing
+                    return ("True" if negated else "False"), False
+                return f"({code} is {'not ' if negated else ''}None)", False
+            case ast.Within():
+                return self._within(node)
+            case ast.TierIs(tiers=names):
+                indexes = {self._tier_index(n) for n in names}
+                return f"(T in {self.constant(frozenset(indexes))})", False
+            case ast.Not(operand=operand):
+                return self._unary("not ", operand)
+            case ast.And(operands=ops):
+                return self._kleene(ops, "False", "True")
+            case ast.Or(operands=ops):
+                return self._kleene(ops, "True", "False")
+        raise AssertionError(f"unhandled expression {node!r}")
+
+    def _name(self, name: str) -> tuple[str, bool]:
+        scope = self.checked.scope
+        if name in scope.constants:
+            return self.constant(scope.constants[name].value.value), False
+        fact = scope.facts[name]
+        return f"f{self.fact_index(name)}", fact.default is None
+
+    def _guarded(
+        self, parts: list[tuple[str, bool]], body: Callable[[list[str]], str]
+    ) -> tuple[str, bool]:
+        """`body` over the parts' values, or None when a nullable part is None.
+
+        Each nullable part is evaluated once, into a temporary, before `body`
+        uses it; the others are used in place.
+        """
+        uses, tests = [], []
+        for code, nullable in parts:
+            if nullable and not code.isidentifier():
+                name = self.temp()
+                tests.append(f"({name} := {code}) is None")
+                uses.append(name)
+            else:
+                if nullable:
+                    tests.append(f"{code} is None")
+                uses.append(code)
+        if not tests:
+            return f"({body(uses)})", False
+        return f"(None if {' or '.join(tests)} else {body(uses)})", True
+
+    def _unary(self, op: str, operand: ast.Expr) -> tuple[str, bool]:
+        return self._guarded([self.expr(operand)], lambda u: f"{op}{u[0]}")
+
+    def _arithmetic(self, node: ast.Arithmetic) -> tuple[str, bool]:
+        parts = [self.expr(node.left), self.expr(node.right)]
+        if node.op == "/":  # dividing by zero gives an unknown value
+            code, _ = self._guarded(parts, lambda u: f"_divide({u[0]}, {u[1]})")
+            return code, True
+        return self._guarded(parts, lambda u: f"{u[0]} {node.op} {u[1]}")
+
+    def _days_between(self, node: ast.DaysBetween) -> tuple[str, bool]:
+        fn = "_years_since" if node.unit == "years" else "_days_since"
+        sign = -1 if node.direction == "until" else 1
+        tz = self.constant(self.tz)
+        return self._guarded(
+            [self.expr(node.operand)], lambda u: f"{fn}({u[0]}, today, {tz}, {sign})"
+        )
+
+    def _compare(self, node: ast.Compare) -> tuple[str, bool]:
+        left = self._comparable(node.left, node.right)
+        right = self._comparable(node.right, node.left)
+        op = "==" if node.op == "=" else node.op
+        return self._guarded([left, right], lambda u: f"{u[0]} {op} {u[1]}")
+
+    def _between(
+        self, operand: ast.Expr, low: ast.Expr, high: ast.Expr
+    ) -> tuple[str, bool]:
+        parts = [
+            self._comparable(operand, low),
+            self._comparable(low, operand),
+            self._comparable(high, operand),
+        ]
+        return self._guarded(parts, lambda u: f"{u[1]} <= {u[0]} <= {u[2]}")
+
+    def _comparable(self, node: ast.Expr, other: ast.Expr) -> tuple[str, bool]:
+        """`node` compiled to compare with `other` as the policy means."""
+        mine, theirs = self.checked.type_of(node), self.checked.type_of(other)
+        if ty.is_textual(mine) or ty.is_textual(theirs):
+            return self._text(node, self._exact(node) or self._exact(other))
+        if {mine.family, theirs.family} == {"date", "datetime"}:
+            return self._as_datetime(node, mine)
+        return self.expr(node)
+
+    def _exact(self, node: ast.Expr) -> bool:
+        if isinstance(node, ast.Name) and node.name in self.checked.scope.facts:
+            return self.checked.scope.facts[node.name].exact
+        return False
+
+    def _text(self, node: ast.Expr, exact: bool) -> tuple[str, bool]:
+        value = self._literal(node)
+        if isinstance(value, str):
+            return self.constant(text_key(value, exact)), False
+        return self.expr(node)
+
+    def _literal(self, node: ast.Expr) -> Any:
+        if isinstance(node, ast.Literal):
+            return node.value
+        if isinstance(node, ast.Name) and node.name in self.checked.scope.constants:
+            return self.checked.scope.constants[node.name].value.value
+        return None
+
+    def _as_datetime(self, node: ast.Expr, t: ty.Type) -> tuple[str, bool]:
+        """A date compared with a date and time stands for its local midnight."""
+        if t.family == "datetime":
+            return self.expr(node)
+        value = self._literal(node)
+        if isinstance(value, dt.date):
+            return self.constant(dt.datetime.combine(value, dt.time(), self.tz)), False
+        tz = self.constant(self.tz)
+        return self._guarded([self.expr(node)], lambda u: f"_midnight({u[0]}, {tz})")
+
+    def _collection(self, operand: ast.Expr, collection: ast.Collection | None) -> str:
+        if isinstance(collection, ast.SetRef):
+            declared = self.checked.scope.sets[collection.name]
+            items = [item.value for item in declared.items]
+        else:
+            assert collection is not None
+            items = [item.value for item in collection.items]
+        operand_type = self.checked.type_of(operand)
+        if ty.is_textual(operand_type) or operand_type.family == "list":
+            exact = self._exact(operand)
+            items = [text_key(str(i), exact) for i in items]
+        return self.constant(frozenset(items))
+
+    def _in(self, node: ast.In) -> tuple[str, bool]:
+        values = self._collection(node.operand, node.collection)
+        op = "not in" if node.negated else "in"
+        return self._guarded(
+            [self.expr(node.operand)], lambda u: f"{u[0]} {op} {values}"
+        )
+
+    def _contains(self, node: ast.Contains) -> tuple[str, bool]:
+        container = self.expr(node.operand)
+        if node.mode == "one":
+            assert node.item is not None
+            item = self._text(node.item, self._exact(node.operand))
+            return self._guarded([item, container], lambda u: f"{u[0]} in {u[1]}")
+        values = self._collection(node.operand, node.collection)
+        if node.mode == "any":
+            return self._guarded(
+                [container], lambda u: f"not {values}.isdisjoint({u[0]})"
+            )
+        return self._guarded([container], lambda u: f"{values} <= {u[0]}")
+
+    def _within(self, node: ast.Within) -> tuple[str, bool]:
+        temporal = self.checked.type_of(node.operand).family
+        sign = -1 if node.direction == "past" else 1
+        edge = self.bound(Bound(temporal, node.amount, node.unit, sign))
+        anchor = "today" if temporal == "date" else "now"
+        low, high = (edge, anchor) if sign < 0 else (anchor, edge)
+        return self._guarded(
+            [self.expr(node.operand)], lambda u: f"{low} <= {u[0]} <= {high}"
+        )
+
+    def _kleene(
+        self, ops: tuple[ast.Expr, ...], dominant: str, neutral: str
+    ) -> tuple[str, bool]:
+        """`and` (False dominates) or `or` (True dominates) in three values."""
+        compiled = [self.expr(op) for op in ops]
+        joiner = " and " if dominant == "False" else " or "
+        if not any(nullable for _, nullable in compiled):
+            return "(" + joiner.join(code for code, _ in compiled) + ")", False
+        names = [self.temp() for _ in compiled]
+        hits = " or ".join(
+            f"({n} := {code}) is {dominant}" for n, (code, _) in zip(names, compiled)
+        )
+        unknown = " or ".join(
+            f"{n} is None" for n, (_, null) in zip(names, compiled) if null
+        )
+        return f"({dominant} if {hits} else (None if {unknown} else {neutral}))", True
+
+    def _tier_index(self, name: str) -> int:
+        return [t.name for t in self.checked.policy.tiers].index(name)
+
+
+# ---- statements ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverrideSlot:
+    """One way an override can fire: its condition held, or its facts were missing."""
+
+    override: ast.Override
+    effect: ast.Effect
+    on_missing: bool
+
+
+def override_slots(policy: ast.Policy) -> list[OverrideSlot]:
+    slots = []
+    for override in policy.overrides:
+        slots.append(OverrideSlot(override, override.effect, False))
+        slots.append(OverrideSlot(override, override.on_missing, True))
+    return slots
+
+
+def generate(checked: CheckedPolicy, tz: dt.tzinfo) -> Generated:
+    """Generate, compile and return the policy's evaluation function."""
+    emitter = _Emitter(checked, tz)
+    body = _body(emitter)
+    params = ", ".join(f"k{i}" for i in range(len(emitter.constants)))
+    bounds = ", ".join(f"b{i}" for i in range(len(emitter.bounds)))
+    facts = "".join(f"f{i}, " for i in range(len(checked.policy.facts)))
+    lines = [
+        f"def _factory({params}):",
+        "    def evaluate(values, today, now, bounds):",
+        f"        ({facts}) = values",
+        f"        ({bounds}{',' if bounds else ''}) = bounds",
+        *("        " + line for line in body),
+        "    return evaluate",
+    ]
+    source = "\n".join(lines) + "\n"
+    logger.debug("generated evaluator for %s:\n%s", checked.policy.name, source)
+    namespace = dict(runtime.HELPERS)
+    exec(
+        compile(source, f"<tierwise policy {checked.policy.name!r}>", "exec"), namespace
+    )
+    function = namespace["_factory"](*emitter.constants)
+    return Generated(source, function, emitter.bounds)
+
+
+def _body(emitter: _Emitter) -> list[str]:
+    policy = emitter.checked.policy
+    lines: list[str] = []
+    for index, criterion in enumerate(policy.criteria):
+        lines += _criterion(emitter, index, criterion)
+    sums = " + ".join(
+        f"{emitter.constant(contributions(c))}[o{i}]"
+        for i, c in enumerate(policy.criteria)
+    )
+    lines.append(f"s = {sums}")
+    lines += _tiers(emitter)
+    lines += _overrides(emitter)
+    lines += _routes(emitter)
+    outcomes = "".join(f"o{i}, " for i in range(len(policy.criteria)))
+    lines.append(f"return s, T, X, E, R, ({outcomes})")
+    return lines
+
+
+def outcome_count(criterion: ast.Criterion) -> int:
+    return sum(1 for b in criterion.branches if b.kind == "when")
+
+
+def contributions(criterion: ast.Criterion) -> tuple[Decimal, ...]:
+    """Each outcome's share of the score: the `when` branches, otherwise, missing."""
+    points = [b.points for b in criterion.branches if b.kind == "when"]
+    for kind in ("otherwise", "missing"):
+        found = [b.points for b in criterion.branches if b.kind == kind]
+        points.append(found[0] if found else Decimal(0))
+    return tuple(criterion.weight * p / 100 for p in points)
+
+
+def _criterion(emitter: _Emitter, index: int, criterion: ast.Criterion) -> list[str]:
+    """`oN` is the outcome: a branch number, then otherwise, then missing."""
+    whens = [b for b in criterion.branches if b.kind == "when"]
+    otherwise, missing = len(whens), len(whens) + 1
+    lines: list[str] = []
+    unknowns: list[str] = []
+    for number, branch in enumerate(whens):
+        assert branch.condition is not None
+        code, nullable = emitter.expr(branch.condition)
+        keyword = "if" if number == 0 else "elif"
+        lines.append(f"{keyword} (c{index}_{number} := {code}):")
+        lines.append(f"    o{index} = {number}")
+        if nullable:
+            unknowns.append(f"c{index}_{number} is None")
+    final = (
+        f"{missing} if {' or '.join(unknowns)} else {otherwise}"
+        if unknowns
+        else str(otherwise)
+    )
+    if not whens:
+        return [f"o{index} = {otherwise}"]
+    return [*lines, "else:", f"    o{index} = {final}"]
+
+
+def _tiers(emitter: _Emitter) -> list[str]:
+    tiers = emitter.checked.policy.tiers
+    lines = []
+    for index, tier in enumerate(tiers[:-1]):
+        keyword = "if" if index == 0 else "elif"
+        lines += [
+            f"{keyword} s >= {emitter.constant(tier.threshold)}:",
+            f"    T = {index}",
+        ]
+    last = f"T = {len(tiers) - 1}"
+    return [*lines, "else:", f"    {last}"] if lines else [last]
+
+
+def _overrides(emitter: _Emitter) -> list[str]:
+    """`X` is the override slot that fired (or -1); `E` whether it excludes."""
+    lines = ["X = -1", "E = False"]
+    tier_names = [t.name for t in emitter.checked.policy.tiers]
+    slots = override_slots(emitter.checked.policy)
+    for number in range(0, len(slots), 2):
+        normal, missing = slots[number], slots[number + 1]
+        code, nullable = emitter.expr(normal.override.condition)
+        keyword = "if" if number == 0 else "elif"
+        lines.append(f"{keyword} (v{number} := {code}):")
+        lines += _apply(number, normal.effect, tier_names)
+        if nullable and missing.effect.kind != "skip":
+            lines.append(f"elif v{number} is None:")
+            lines += _apply(number + 1, missing.effect, tier_names)
+    return lines
+
+
+def _apply(slot: int, effect: ast.Effect, tier_names: list[str]) -> list[str]:
+    lines = [f"    X = {slot}"]
+    if effect.kind == "exclude":
+        lines.append("    E = True")
+    elif effect.kind == "tier":
+        lines.append(f"    T = {tier_names.index(effect.tier or '')}")
+    return lines
+
+
+def _routes(emitter: _Emitter) -> list[str]:
+    """`R` lists the routes that fire; excluded accounts are never routed."""
+    routes = emitter.checked.policy.routes
+    if routes is None:
+        return ["R = ()"]
+    lines = ["if E:", "    R = ()"]
+    fallback = None
+    if routes.mode == "first":
+        for index, route in enumerate(routes.routes):
+            if route.condition is None:
+                fallback = index
+                continue
+            code, _ = emitter.expr(route.condition)
+            lines += [f"elif {code}:", f"    R = ({index},)"]
+        lines += [
+            "else:",
+            f"    R = ({fallback},)" if fallback is not None else "    R = ()",
+        ]
+        return lines
+    lines += ["else:", "    R = []"]
+    for index, route in enumerate(routes.routes):
+        if route.condition is None:
+            fallback = index
+            continue
+        code, _ = emitter.expr(route.condition)
+        lines += [f"    if {code}:", f"        R.append({index})"]
+    if fallback is not None:
+        lines += ["    if not R:", f"        R.append({fallback})"]
+    return lines

@@ -1,0 +1,401 @@
+"""Load a policy once, grade many accounts with it.
+
+`load_policy` parses, checks and compiles a policy file; the resulting
+`CompiledPolicy` grades one account (`grade`) or a stream of them
+(`grade_many`) without looking at the syntax tree again.
+
+>>> policy = compile_policy('''
+... policy "demo" version 1
+... facts
+...   employees int
+... criterion "Size" weight 100
+...   employees >= 1000 => 100
+...   otherwise => 20
+... tiers
+...   A from 80
+...   B below 80
+... ''')
+>>> result = policy.grade({"employees": "1,200"}, as_of="2026-12-01")
+>>> result.tier, str(result.score)
+('A', '100')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tierwise.dsl import ast
+from tierwise.dsl.check import CheckedPolicy, check_source
+from tierwise.dsl.diagnostics import Diagnostic
+from tierwise.dsl.errors import PolicyError, TierwiseError
+from tierwise.dsl.typecheck import normalize_text
+from tierwise.engine import runtime
+from tierwise.engine.coerce import BadValue, make_coercer, time_zone
+from tierwise.engine.compile import (
+    Generated,
+    OverrideSlot,
+    contributions,
+    generate,
+    override_slots,
+)
+from tierwise.engine.result import (
+    Action,
+    AppliedOverride,
+    Contribution,
+    FieldProblem,
+    GradeResult,
+    PolicyRef,
+    Rejected,
+)
+
+
+class RecordError(TierwiseError):
+    """An account's facts could not be read; `problems` says which and why."""
+
+    def __init__(self, problems: Sequence[FieldProblem]):
+        self.problems = tuple(problems)
+        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The instant a grade is computed for, as the policy's time zone sees it."""
+
+    label: str
+    today: dt.date
+    now: dt.datetime
+
+
+def resolve_as_of(value: Any, tz: dt.tzinfo) -> AsOf:
+    """An as-of from None (now), a date, a datetime or ISO text.
+
+    A date stands for that whole day: `today` is the date and `now` the last
+    instant of the day, so everything that happened on it counts as past.
+    """
+    if value is None:
+        value = dt.datetime.now(dt.UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                value = dt.date.fromisoformat(text)
+            else:
+                value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise TierwiseError(
+                f"as-of '{text}' is not a date (YYYY-MM-DD) or date and time"
+            ) from None
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=tz)
+        local = aware.astimezone(tz)
+        return AsOf(aware.isoformat(), local.date(), aware)
+    end_of_day = dt.datetime.combine(value, dt.time.max, tz)
+    return AsOf(value.isoformat(), value, end_of_day)
+
+
+def load_policy(path: str | Path) -> CompiledPolicy:
+    """Read, check and compile a policy file; raise `PolicyError` if it has errors."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TierwiseError(f"cannot read policy {path}: {exc}") from None
+    return compile_policy(source, str(path))
+
+
+def compile_policy(source: str, path: str = "<policy>") -> CompiledPolicy:
+    checked = check_source(source, path)
+    if not checked.ok:
+        raise PolicyError(path, source, checked.diagnostics)
+    return CompiledPolicy(checked, source, path)
+
+
+class CompiledPolicy:
+    """A checked policy, compiled once and ready to grade any number of accounts."""
+
+    def __init__(self, checked: CheckedPolicy, source: str, path: str):
+        policy = checked.policy
+        self.checked = checked
+        self.source = source
+        self.path = path
+        self.name = policy.name
+        self.version = policy.version
+        self.hash = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        self.tz = time_zone(policy.time_zone)
+        self.facts: tuple[ast.FactDecl, ...] = policy.facts
+        self.warnings: list[Diagnostic] = checked.diagnostics
+        self.ref = PolicyRef(name=self.name, version=self.version, hash=self.hash)
+        self._coercers = [make_coercer(f, self.tz) for f in self.facts]
+        self._generated: Generated = generate(checked, self.tz)
+        self._ledger = _Ledger(checked, source)
+        self._as_of_cache: tuple[Any, AsOf, tuple[Any, ...]] | None = None
+
+    @property
+    def generated_source(self) -> str:
+        return self._generated.source
+
+    # ---- reading facts -----------------------------------------------------
+
+    def columns(self) -> list[str]:
+        """The input field each fact reads, in declaration order."""
+        return [f.source or f.name for f in self.facts]
+
+    def bind(self, header: Sequence[str]) -> list[int | None]:
+        """Which position of `header` each fact reads (None: no such column).
+
+        A fact's column is matched exactly first, then ignoring case and
+        surrounding spaces; a fact without `from` also matches its own name.
+        """
+        exact = {name: i for i, name in enumerate(header)}
+        loose = {
+            normalize_text(name): i for i, name in reversed(list(enumerate(header)))
+        }
+        positions: list[int | None] = []
+        for fact in self.facts:
+            wanted = [fact.source] if fact.source else []
+            wanted.append(fact.name)
+            found = next((exact[w] for w in wanted if w in exact), None)
+            if found is None:
+                found = next(
+                    (
+                        loose[normalize_text(w)]
+                        for w in wanted
+                        if normalize_text(w) in loose
+                    ),
+                    None,
+                )
+            positions.append(found)
+        return positions
+
+    def coerce(self, raw: Sequence[Any], names: Sequence[str]) -> tuple[Any, ...]:
+        """Typed values from raw ones aligned with `self.facts`; `RecordError` if bad."""
+        values = []
+        problems = []
+        for coercer, value, name in zip(self._coercers, raw, names):
+            try:
+                values.append(coercer(value))
+            except BadValue as exc:
+                problems.append(
+                    FieldProblem(field=name, value=str(value), reason=str(exc))
+                )
+        if problems:
+            raise RecordError(problems)
+        return tuple(values)
+
+    def _from_mapping(self, facts: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
+        header = list(facts)
+        positions = self.bind(header)
+        values = list(facts.values())
+        raw = [values[p] if p is not None else None for p in positions]
+        names = [
+            header[p] if p is not None else f.name
+            for p, f in zip(positions, self.facts)
+        ]
+        return raw, names
+
+    # ---- grading -----------------------------------------------------------
+
+    def as_of(self, value: Any = None) -> AsOf:
+        return resolve_as_of(value, self.tz)
+
+    def grade(
+        self, facts: Mapping[str, Any], *, as_of: Any = None, id: str | None = None
+    ) -> GradeResult:
+        """Grade one account given as a mapping of field names to raw values.
+
+        Raises `RecordError` if a value cannot be read as its fact's type.
+        """
+        raw, names = self._from_mapping(facts)
+        resolved = as_of if isinstance(as_of, AsOf) else self.as_of(as_of)
+        return self.grade_values(self.coerce(raw, names), resolved, id)
+
+    def grade_many(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        as_of: Any = None,
+        id_field: str | None = None,
+    ) -> Iterator[GradeResult | Rejected]:
+        """Grade a stream of accounts; bad records come out as `Rejected`, in order."""
+        resolved = as_of if isinstance(as_of, AsOf) else self.as_of(as_of)
+        for number, record in enumerate(records, start=1):
+            key = id_field or next(iter(record), None)
+            ident = None if key is None or record.get(key) is None else str(record[key])
+            try:
+                yield self.grade(record, as_of=resolved, id=ident)
+            except RecordError as exc:
+                yield Rejected(id=ident, line=number, problems=exc.problems)
+
+    def grade_values(
+        self, values: tuple[Any, ...], as_of: AsOf, id: str | None = None
+    ) -> GradeResult:
+        """Grade already-typed fact values (the output of `coerce`)."""
+        bounds = self._bounds(as_of)
+        outcome = self._generated.function(values, as_of.today, as_of.now, bounds)
+        return self._ledger.result(outcome, values, as_of, id, self.ref)
+
+    def _bounds(self, as_of: AsOf) -> tuple[Any, ...]:
+        cached = self._as_of_cache
+        if cached is not None and cached[0] is as_of:
+            return cached[2]
+        bounds = tuple(
+            runtime.shift(
+                as_of.today if b.temporal == "date" else as_of.now,
+                b.sign * b.amount,
+                b.unit,
+            )
+            for b in self._generated.bounds
+        )
+        self._as_of_cache = (as_of, as_of, bounds)
+        return bounds
+
+
+class _Ledger:
+    """Builds the explanation of a grade from the evaluator's raw outcome.
+
+    Everything that does not depend on the account (each branch's contribution,
+    condition text and line) is built once; per account only the missing facts
+    and the actions are looked up.
+    """
+
+    def __init__(self, checked: CheckedPolicy, source: str):
+        policy = checked.policy
+        lines = source.splitlines()
+        fact_index = {f.name: i for i, f in enumerate(policy.facts)}
+        self.fact_names = [f.name for f in policy.facts]
+        self.tiers = [t.name for t in policy.tiers]
+        self.criteria = [
+            _CriterionLedger(c, lines, fact_index) for c in policy.criteria
+        ]
+        self.slots: list[OverrideSlot] = override_slots(policy)
+        self.routes = policy.routes.routes if policy.routes else ()
+
+    def result(
+        self,
+        outcome: tuple[Any, ...],
+        values: tuple[Any, ...],
+        as_of: AsOf,
+        id: str | None,
+        ref: PolicyRef,
+    ) -> GradeResult:
+        score, tier_index, slot, excluded, routes, branches = outcome
+        parts = tuple(
+            c.contribution(b, values) for c, b in zip(self.criteria, branches)
+        )
+        override = self._override(slot) if slot >= 0 else None
+        actions = tuple(
+            Action(kind=a.kind, target=a.target, route_line=self.routes[r].span.line)
+            for r in routes
+            for a in self.routes[r].actions
+        )
+        tier = None if excluded else self.tiers[tier_index]
+        missing = tuple(n for n, v in zip(self.fact_names, values) if v is None)
+        return GradeResult.model_construct(
+            id=id,
+            tier=tier,
+            score=score,
+            excluded=excluded,
+            reason=_reason(parts, override),
+            contributions=parts,
+            missing=missing,
+            override=override,
+            actions=actions,
+            policy=ref,
+            as_of=as_of.label,
+        )
+
+    def _override(self, slot: int) -> AppliedOverride:
+        chosen = self.slots[slot]
+        return AppliedOverride(
+            name=chosen.override.name,
+            effect="exclude" if chosen.effect.kind == "exclude" else "tier",
+            tier=chosen.effect.tier,
+            reason=chosen.effect.reason or "",
+            line=chosen.override.span.line,
+            on_missing=chosen.on_missing,
+        )
+
+
+class _CriterionLedger:
+    def __init__(
+        self, criterion: ast.Criterion, lines: list[str], facts: dict[str, int]
+    ):
+        whens = [b for b in criterion.branches if b.kind == "when"]
+        explicit = {b.kind: b for b in criterion.branches if b.kind != "when"}
+        shares = contributions(criterion)
+        self.reads = sorted(
+            {
+                facts[node.name]
+                for b in whens
+                for node in ast.walk(b.condition)  # type: ignore[arg-type]
+                if isinstance(node, ast.Name) and node.name in facts
+            }
+        )
+        self.names = {i: name for name, i in facts.items()}
+        self.outcomes: list[Contribution] = []
+        for index, kind in enumerate(["when"] * len(whens) + ["otherwise", "missing"]):
+            branch = whens[index] if kind == "when" else explicit.get(kind)
+            self.outcomes.append(
+                Contribution(
+                    criterion=criterion.name,
+                    weight=criterion.weight,
+                    points=branch.points if branch else Decimal(0),
+                    contribution=shares[index],
+                    branch=kind,  # type: ignore[arg-type]
+                    condition=_source_text(branch.condition.span, lines)
+                    if branch and branch.condition
+                    else None,
+                    line=branch.span.line if branch else None,
+                )
+            )
+        self.missing_index = len(self.outcomes) - 1
+
+    def contribution(self, outcome: int, values: tuple[Any, ...]) -> Contribution:
+        part = self.outcomes[outcome]
+        if outcome != self.missing_index:
+            return part
+        missing = tuple(self.names[i] for i in self.reads if values[i] is None)
+        return part.model_copy(update={"missing": missing})
+
+
+def _source_text(span: ast.Span, lines: list[str]) -> str:
+    if span.line == span.end_line:
+        return lines[span.line - 1][span.column - 1 : span.end_column - 1]
+    first = lines[span.line - 1][span.column - 1 :]
+    rest = [line.strip() for line in lines[span.line : span.end_line - 1]]
+    last = lines[span.end_line - 1][: span.end_column - 1].strip()
+    return " ".join([first.strip(), *rest, last]).strip()
+
+
+def _reason(parts: tuple[Contribution, ...], override: AppliedOverride | None) -> str:
+    """A short reason, the kind a CRM field can show."""
+    if override is not None:
+        what = "excluded" if override.effect == "exclude" else f"tier {override.tier}"
+        return f"{what} by '{override.name}': {override.reason}"
+    ranked = sorted(
+        (p for p in parts if p.contribution != 0),
+        key=lambda p: abs(p.contribution),
+        reverse=True,
+    )
+    shown = ", ".join(f"{p.criterion} {_signed(p.contribution)}" for p in ranked[:3])
+    missing = sorted({m for p in parts for m in p.missing})
+    if missing:
+        shown += ("; " if shown else "") + "missing " + ", ".join(missing)
+    return shown or "no criterion scored"
+
+
+def _signed(value: Decimal) -> str:
+    text = format_decimal(value)
+    return text if text.startswith("-") else "+" + text
+
+
+def format_decimal(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 80, 24.5, -3.75."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
