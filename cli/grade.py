@@ -1,0 +1,257 @@
+"""`tierwise grade POLICY --input FILE`: grade every account in a file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from tierwise.cli.common import plural
+
+if TYPE_CHECKING:
+    from tierwise.engine.readers import InputRecord, RecordReader
+    from tierwise.engine.result import Rejected
+    from tierwise.engine.run import Graded, RunSummary
+
+OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
+REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
+PROGRESS_FROM_BYTES = 1_000_000
+SHOW_REJECTS = 10  # rejects echoed to stderr when there is no --rejects file
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    policy: str
+    input: str
+    output: str | None
+    format: str
+    rejects: str | None
+    audit: str | None
+    as_of: str | None
+    input_format: str | None
+    encoding: str | None
+    delimiter: str
+    id_column: str | None
+
+
+@click.command()
+@click.argument("policy", metavar="POLICY")
+@click.option("--input", "input_", required=True, help="Accounts: CSV, JSON or JSONL.")
+@click.option("--output", help="Write graded accounts here (default: stdout).")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="Format of the graded output.",
+)
+@click.option(
+    "--rejects", help="Write rejected records here (CSV, or JSONL if .jsonl)."
+)
+@click.option(
+    "--audit", help="Write one JSON line per graded account, with its ledger."
+)
+@click.option("--as-of", help="Grade as of this date or instant (default: now).")
+@click.option(
+    "--input-format",
+    type=click.Choice(["csv", "json", "jsonl"]),
+    help="Format of --input (default: from its extension).",
+)
+@click.option(
+    "--encoding", help="Encoding of --input, e.g. mac_roman (default: UTF-8)."
+)
+@click.option("--delimiter", default=",", show_default=True, help="CSV delimiter.")
+@click.option("--id-column", help="Column holding the account id (default: the first).")
+def grade(**kwargs: Any) -> None:
+    """Grade every account in --input with POLICY.
+
+    Every record is either graded (or excluded by an override) or rejected
+    with its line, field, value and reason; the summary on stderr shows that
+    the counts add up. Exits 0 when no record was rejected, 1 when some were,
+    2 when the run could not start.
+    """
+    options = GradeOptions(
+        policy=kwargs["policy"],
+        input=kwargs["input_"],
+        output=kwargs["output"],
+        format=kwargs["format_"],
+        rejects=kwargs["rejects"],
+        audit=kwargs["audit"],
+        as_of=kwargs["as_of"],
+        input_format=kwargs["input_format"],
+        encoding=kwargs["encoding"],
+        delimiter=kwargs["delimiter"],
+        id_column=kwargs["id_column"],
+    )
+    summary = run_grade(options)
+    _print_summary(options, summary)
+    sys.exit(1 if summary.rejected else 0)
+
+
+def run_grade(options: GradeOptions) -> RunSummary:
+    from tierwise.engine.policy import load_policy
+    from tierwise.engine.readers import RecordReader
+    from tierwise.engine.run import grade_records
+
+    policy = load_policy(options.policy)
+    reader = RecordReader(
+        options.input,
+        format=options.input_format,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+    )
+    as_of = policy.as_of(options.as_of)
+    with ExitStack() as stack:
+        out = _open(stack, options.output) or click.get_text_stream("stdout")
+        sinks = _Sinks(
+            output=_output_writer(out, options.format),
+            rejects=_rejects_writer(stack, options.rejects),
+            audit=_open(stack, options.audit),
+        )
+        records = _with_progress(stack, reader)
+        summary = grade_records(
+            policy,
+            records,
+            as_of=as_of,
+            on_graded=sinks.graded,
+            on_rejected=sinks.rejected,
+            id_field=options.id_column,
+        )
+        sinks.run_id = summary.run_id
+    return summary
+
+
+def _open(stack: ExitStack, path: str | None) -> IO[str] | None:
+    if path is None:
+        return None
+    return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
+
+
+class _Sinks:
+    """Where graded and rejected records go, as they come."""
+
+    def __init__(self, output: Any, rejects: Any, audit: IO[str] | None):
+        self.output = output
+        self.rejects = rejects
+        self.audit = audit
+        self.run_id = ""
+        self.unshown = 0
+
+    def graded(self, graded: Graded) -> None:
+        self.output(graded)
+        if self.audit is not None:
+            from tierwise.engine.run import result_record
+
+            entry = {
+                "id": graded.result.id,
+                "line": graded.line,
+                "input_digest": graded.input_digest(),
+                **result_record(graded.result),
+            }
+            self.audit.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+    def rejected(self, rejected: Rejected) -> None:
+        if self.rejects is not None:
+            self.rejects(rejected)
+            return
+        self.unshown += 1
+        if self.unshown <= SHOW_REJECTS:
+            for p in rejected.problems:
+                where = f"line {rejected.line}" + (
+                    f" ({rejected.id})" if rejected.id else ""
+                )
+                field = f"{p.field} = {p.value!r}: " if p.field else ""
+                click.echo(f"rejected {where}: {field}{p.reason}", err=True)
+
+
+def _output_writer(stream: IO[str], format_: str) -> Any:
+    from tierwise.engine.policy import format_decimal
+    from tierwise.engine.run import result_record
+
+    if format_ == "jsonl":
+
+        def write_json(graded: Graded) -> None:
+            data = result_record(graded.result)
+            stream.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+        return write_json
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(OUTPUT_COLUMNS)
+
+    def write_csv(graded: Graded) -> None:
+        result = graded.result
+        actions = "; ".join(f"{a.kind} {a.target}" for a in result.actions)
+        score = format_decimal(result.score)
+        writer.writerow((result.id, result.tier or "", score, result.reason, actions))
+
+    return write_csv
+
+
+def _rejects_writer(stack: ExitStack, path: str | None) -> Any:
+    stream = _open(stack, path)
+    if stream is None:
+        return None
+    if path and path.endswith((".jsonl", ".json")):
+
+        def write_json(rejected: Rejected) -> None:
+            stream.write(rejected.model_dump_json() + "\n")
+
+        return write_json
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(REJECT_COLUMNS)
+
+    def write_csv(rejected: Rejected) -> None:
+        for p in rejected.problems:
+            writer.writerow(
+                (rejected.line, rejected.id or "", p.field, p.value, p.reason)
+            )
+
+    return write_csv
+
+
+def _with_progress(stack: ExitStack, reader: RecordReader) -> Iterator[InputRecord]:
+    """The reader's records, with a progress bar on a terminal for large files."""
+    if reader.size < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
+        yield from reader
+        return
+    bar = stack.enter_context(
+        click.progressbar(length=reader.size, label="grading", file=sys.stderr)
+    )
+    done = 0
+    for record in reader:
+        position = reader.position
+        if position > done:
+            bar.update(position - done)
+            done = position
+        yield record
+
+
+def _print_summary(options: GradeOptions, summary: RunSummary) -> None:
+    for column in summary.unread_columns:
+        click.echo(
+            f"warning: no column '{column}' in {options.input}; "
+            "that fact is missing for every account",
+            err=True,
+        )
+    click.echo(
+        f"read {plural(summary.read, 'record')} from {options.input}: "
+        f"{summary.graded} graded, {summary.excluded} excluded, "
+        f"{summary.rejected} rejected",
+        err=True,
+    )
+    tiers = ", ".join(f"{tier} {count}" for tier, count in summary.tiers.items())
+    click.echo(f"tiers: {tiers or 'none'}", err=True)
+    click.echo(f"as of {summary.as_of}, run {summary.run_id}", err=True)
+    if summary.rejected > SHOW_REJECTS and not options.rejects:
+        click.echo(
+            f"{summary.rejected - SHOW_REJECTS} more rejected; "
+            "pass --rejects FILE to list them all",
+            err=True,
+        )
