@@ -109,7 +109,7 @@ def run_grade(options: GradeOptions) -> RunSummary:
     )
     as_of = policy.as_of(options.as_of)
     with ExitStack() as stack:
-        out = _open(stack, options.output) or click.get_text_stream("stdout")
+        out = _open(stack, options.output) or sys.stdout
         sinks = _Sinks(
             output=_output_writer(out, options.format),
             rejects=_rejects_writer(stack, options.rejects),

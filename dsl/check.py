@@ -272,7 +272,9 @@ def check_reachable(checked: CheckedPolicy) -> None:
         for branch in criterion.branches:
             if branch.condition is None:
                 continue
-            cause = _shadowed_by(branch.condition, earlier, scope.facts, constants)
+            cause = _shadowed_by(
+                branch.condition, earlier, scope.facts, constants, scope.sets
+            )
             if cause is not None:
                 checked.diagnostics.append(
                     dg.error(
@@ -290,13 +292,14 @@ def _shadowed_by(
     earlier: list[ast.Branch],
     facts: dict[str, ast.FactDecl],
     constants: dict[str, Any],
+    sets: dict[str, ast.SetDecl],
 ) -> str | None:
     for branch in earlier:
         if branch.condition == condition:
             return f"line {branch.span.line} has the same condition"
         if isinstance(branch.condition, ast.Literal) and branch.condition.value is True:
             return f"line {branch.span.line} is always true"
-    mine = region_of(condition, facts, constants)
+    mine = region_of(condition, facts, constants, sets)
     if mine is None:
         return None
     fact, region = mine
@@ -304,7 +307,7 @@ def _shadowed_by(
         (b, r[1])
         for b in earlier
         if b.condition is not None
-        and (r := region_of(b.condition, facts, constants)) is not None
+        and (r := region_of(b.condition, facts, constants, sets)) is not None
         and r[0] == fact
         and type(r[1]) is type(region)
     ]

@@ -114,16 +114,20 @@ Region = Union[Intervals, Values]
 
 
 def region_of(
-    expr: ast.Expr, facts: dict[str, ast.FactDecl], constants: dict[str, Any]
+    expr: ast.Expr,
+    facts: dict[str, ast.FactDecl],
+    constants: dict[str, Any],
+    sets: dict[str, ast.SetDecl],
 ) -> tuple[str, Region] | None:
     """The fact `expr` tests and its region, or None when it has none."""
-    return _Regions(facts, constants).of(expr)
+    return _Regions(facts, constants, sets).of(expr)
 
 
 @dataclass
 class _Regions:
     facts: dict[str, ast.FactDecl]
     constants: dict[str, Any]
+    sets: dict[str, ast.SetDecl]
 
     def of(self, expr: ast.Expr) -> tuple[str, Region] | None:
         match expr:
@@ -137,8 +141,9 @@ class _Regions:
                 if lo is None or hi is None:
                     return None
                 return name, Intervals.of(lo, True, hi, True, self._integer(name))
-            case ast.In(operand=ast.Name(name=name), collection=ast.LiteralSet() as c):
-                values = [self._value(name, item) for item in c.items]
+            case ast.In(operand=ast.Name(name=name), collection=collection):
+                items = self._items(collection)
+                values = [self._value(name, item) for item in items]
                 if None in values or self._kind(name) not in ("text", "enum", "bool"):
                     return None
                 return name, Values(frozenset(values), not expr.negated)
@@ -167,6 +172,13 @@ class _Regions:
         for region in regions[1:]:
             result = result.intersect(region) if conjunction else result.union(region)  # type: ignore[arg-type]
         return names.pop(), result
+
+    def _items(self, collection: ast.Collection) -> tuple[ast.Expr, ...]:
+        if isinstance(collection, ast.LiteralSet):
+            return collection.items
+        declared = self.sets.get(collection.name)
+        # An unknown set has no region; a Name that is not a constant yields none.
+        return declared.items if declared else (ast.Name(collection.name, ast.NO_SPAN),)
 
     def _compare(
         self, name: str, op: str, other: ast.Expr

@@ -95,9 +95,10 @@ class RecordReader:
                 else:
                     yield from self._json(text)
             except UnicodeDecodeError as exc:
+                line, offset = locate_decode_error(self.path, self.encoding)
                 raise InputError(
-                    f"{self.path}: cannot decode the file as {self.encoding} "
-                    f"({exc.reason} at byte {exc.start}); pass --encoding, for "
+                    f"{self.path}:{line}: cannot decode the file as {self.encoding} "
+                    f"({exc.reason} at byte {offset}); pass --encoding, for "
                     "example --encoding mac_roman or --encoding latin-1"
                 ) from None
 
@@ -153,6 +154,28 @@ class RecordReader:
             raise InputError(f"{self.path}: expected a list of records or an object")
         for number, item in enumerate(items, start=1):
             yield _json_record(number, item)
+
+
+def locate_decode_error(path: Path, encoding: str) -> tuple[int, int]:
+    """The line and file offset of the first byte `encoding` cannot decode.
+
+    The text reader decodes ahead in chunks, so its error does not say where
+    in the file the bad byte is; this reads the file again to find out.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(65536):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                # The decoder may hold back a few bytes of the previous chunk.
+                bad = max(0, offset + exc.start - len(exc.object) + len(chunk))
+                head = path.read_bytes()[:bad]
+                line_break = b"\n" if b"\n" in head else b"\r"
+                return head.count(line_break) + 1, bad
+            offset += len(chunk)
+    return 0, offset
 
 
 class _Lines:

@@ -1,0 +1,330 @@
+"""The `tierwise` command, run in-process: exact output and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tierwise.cli.main import main
+
+POLICY = """\
+policy "mini" version 2
+facts
+  employees int   from "Employees"
+  industry  text  from "Industry"
+  customer  bool  from "Customer"  default false
+criterion "Size" weight 60
+  employees >= 1000 => 100
+  employees >= 100  => 50
+  otherwise         => 0
+criterion "Industry" weight 40
+  industry = "Software" => 100
+  otherwise             => 25
+tiers
+  A from 80
+  B from 40
+  C below 40
+override "Customers"
+  when customer => exclude, reason "account management"
+routes
+  tier A => assign "ae"
+  otherwise => enroll "nurture"
+test "big software is A"
+  given employees 5000, industry "software"
+  expect tier A, score 100, assign "ae"
+test "small retail is C"
+  given employees 10, industry "Retail"
+  expect tier C, score 10
+"""
+
+ACCOUNTS = """\
+Account,Employees,Industry,Customer
+acme,"5,000", Software ,no
+bolt,150,Retail,
+crux,lots,Software,no
+dyna,12,retail,yes
+"""
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "mini.grade"
+    path.write_text(POLICY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def accounts(tmp_path: Path) -> Path:
+    path = tmp_path / "accounts.csv"
+    path.write_text(ACCOUNTS, encoding="utf-8")
+    return path
+
+
+# ---- check -----------------------------------------------------------------------
+
+
+def test_check_a_clean_policy(policy_file: Path) -> None:
+    result = run("check", str(policy_file))
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "checked 1 policy: 0 errors, 0 warnings\n"
+
+
+def test_check_reports_errors_with_carets_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.grade"
+    bad.write_text(POLICY.replace('industry = "Software"', "industri = 5"), "utf-8")
+    result = run("check", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stdout == textwrap.dedent(
+        f"""\
+        {bad}:11:3: error[TW101]: unknown fact 'industri'
+            11 |   industri = 5 => 100
+               |   ^^^^^^^^
+          = did you mean 'industry'?
+        """
+    )
+    assert result.stderr == "checked 1 policy: 1 error, 0 warnings\n"
+
+
+def test_check_json_format(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.grade"
+    bad.write_text(POLICY.replace("weight 40", "weight 30"), "utf-8")
+    result = run("check", "--format", "json", str(bad))
+    assert result.exit_code == 0  # a warning does not fail the check
+    assert json.loads(result.stdout) == [
+        {
+            "file": str(bad),
+            "line": 6,
+            "column": 11,
+            "end_line": 6,
+            "end_column": 17,
+            "code": "TW104",
+            "severity": "warning",
+            "message": "weights add up to 90, not 100",
+            "details": [
+                "with weights adding to 100 and points from 0 to 100 the score "
+                "runs from 0 to 100"
+            ],
+        }
+    ]
+
+
+def test_check_a_missing_path_exits_2(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "nope.grade"))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: no such file or folder: {tmp_path / 'nope.grade'}\n"
+
+
+# ---- test ------------------------------------------------------------------------
+
+
+def test_test_passes(policy_file: Path) -> None:
+    result = run("test", str(policy_file))
+    assert result.exit_code == 0
+    assert result.stdout == (
+        f"PASS {policy_file}:22: big software is A\n"
+        f"PASS {policy_file}:25: small retail is C\n"
+        "2 passed, 0 failed\n"
+    )
+
+
+def test_a_failing_test_shows_expected_actual_and_the_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "mini.grade"
+    path.write_text(POLICY.replace("expect tier C, score 10", "expect tier B"), "utf-8")
+    result = run("test", "--quiet", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == textwrap.dedent(
+        f"""\
+        FAIL {path}:25: small retail is C
+          expected tier B, got tier C
+          | account: tier C, score 10
+          | policy mini version 2, as of {_as_of(result.stdout)}
+          |\x20
+          | criterion  weight  points  score  because
+          | Size           60       0      0  otherwise (line 9)
+          | Industry       40      25     10  otherwise (line 12)
+          | total                         10
+          |\x20
+          | actions: enroll "nurture" (route on line 21)
+        1 passed, 1 failed
+        """
+    )
+
+
+def _as_of(output: str) -> str:
+    """Tests without `as of` grade as of now; read the instant back."""
+    return output.split("as of ", 1)[1].split("\n", 1)[0]
+
+
+# ---- grade -----------------------------------------------------------------------
+
+
+def test_grade_csv_to_stdout(policy_file: Path, accounts: Path) -> None:
+    result = run("grade", str(policy_file), "--input", str(accounts), "--as-of", "2026-12-01")
+    assert result.exit_code == 1  # one record was rejected
+    assert result.stdout == textwrap.dedent(
+        """\
+        id,tier,score,reason,actions
+        acme,A,100,"Size +60, Industry +40",assign ae
+        bolt,B,40,"Size +30, Industry +10",enroll nurture
+        dyna,,10,excluded by 'Customers': account management,
+        """
+    )
+    assert result.stderr.splitlines()[:3] == [
+        "rejected line 4 (crux): Employees = 'lots': 'lots' is not a number",
+        f"read 4 records from {accounts}: 2 graded, 1 excluded, 1 rejected",
+        "tiers: A 1, B 1, C 0",
+    ]
+
+
+def test_grade_writes_rejects_jsonl_and_audit(tmp_path: Path, policy_file: Path, accounts: Path) -> None:
+    out, rejects, audit = tmp_path / "out.jsonl", tmp_path / "rejects.csv", tmp_path / "audit.jsonl"
+    result = run(
+        "grade", str(policy_file), "--input", str(accounts), "--format", "jsonl",
+        "--output", str(out), "--rejects", str(rejects), "--audit", str(audit),
+        "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    rows = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [(r["id"], r["tier"], r["score"], r["excluded"]) for r in rows] == [
+        ("acme", "A", 100, False),
+        ("bolt", "B", 40, False),
+        ("dyna", None, 10, True),
+    ]
+    assert rows[0]["contributions"][0] == {
+        "criterion": "Size",
+        "weight": 60,
+        "points": 100,
+        "contribution": 60,
+        "branch": "when",
+        "condition": "employees >= 1000",
+        "line": 7,
+        "missing": [],
+    }
+    assert rows[1]["missing"] == []
+    assert rows[0]["actions"] == [{"kind": "assign", "target": "ae", "route_line": 20}]
+    assert rows[0]["policy"]["name"] == "mini" and rows[0]["as_of"] == "2026-12-01"
+    assert list(csv.reader(rejects.read_text("utf-8").splitlines())) == [
+        ["line", "id", "field", "value", "reason"],
+        ["4", "crux", "Employees", "lots", "'lots' is not a number"],
+    ]
+    entries = [json.loads(line) for line in audit.read_text("utf-8").splitlines()]
+    assert [e["id"] for e in entries] == ["acme", "bolt", "dyna"]
+    assert [e["line"] for e in entries] == [2, 3, 5]
+    assert entries[0]["policy"]["hash"] == rows[0]["policy"]["hash"]
+    assert entries[0]["input_digest"].startswith("sha256:")
+    assert len({e["input_digest"] for e in entries}) == 3
+
+
+def test_grade_exits_0_when_nothing_is_rejected(tmp_path: Path, policy_file: Path) -> None:
+    accounts = tmp_path / "ok.jsonl"
+    accounts.write_text('{"id": "x", "Employees": 2000, "Industry": "Software"}\n', "utf-8")
+    result = run("grade", str(policy_file), "--input", str(accounts), "--as-of", "2026-12-01")
+    assert result.exit_code == 0
+    assert result.stdout == 'id,tier,score,reason,actions\nx,A,100,"Size +60, Industry +40",assign ae\n'
+
+
+@pytest.mark.parametrize(
+    ("encoding", "newline"),
+    [("utf-8-sig", "\r\n"), ("utf-16", "\n"), ("mac_roman", "\r")],
+    ids=["utf8-bom-crlf", "utf16-bom", "mac-roman-cr"],
+)
+def test_grade_reads_encodings_and_line_endings(
+    tmp_path: Path, policy_file: Path, encoding: str, newline: str
+) -> None:
+    text = "Account,Employees,Industry\nSoci\u00e9t\u00e9,2000,Software\nb,5,x\n"
+    path = tmp_path / "in.csv"
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    args = ["grade", str(policy_file), "--input", str(path), "--as-of", "2026-12-01"]
+    if encoding == "mac_roman":
+        args += ["--encoding", "mac_roman"]
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    assert [row[:3] for row in csv.reader(result.stdout.splitlines())] == [
+        ["id", "tier", "score"],
+        ["Soci\u00e9t\u00e9", "A", "100"],
+        ["b", "C", "10"],
+    ]
+
+
+def test_grade_names_the_encoding_problem(tmp_path: Path, policy_file: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes("Account,Employees\nSoci\u00e9t\u00e9,2\n".encode("mac_roman"))
+    result = run("grade", str(policy_file), "--input", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:2: cannot decode the file as utf-8-sig (invalid start byte "
+        "at byte 22); pass --encoding, for example --encoding mac_roman or "
+        "--encoding latin-1\n"
+    )
+
+
+def test_grade_with_a_broken_policy_exits_2(tmp_path: Path, accounts: Path) -> None:
+    bad = tmp_path / "bad.grade"
+    bad.write_text(POLICY.replace("A from 80", "A from 30"), "utf-8")
+    result = run("grade", str(bad), "--input", str(accounts))
+    assert result.exit_code == 2
+    assert "error[TW105]: tier 'B' from 40 is listed below 'A' from 30" in result.stderr
+    assert result.stdout == ""
+
+
+def test_grade_warns_about_a_column_the_input_lacks(tmp_path: Path, policy_file: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Account,Employees\na,2000\n", "utf-8")
+    result = run("grade", str(policy_file), "--input", str(path), "--as-of", "2026-12-01")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == (
+        f"warning: no column 'Industry' in {path}; that fact is missing for every account"
+    )
+
+
+# ---- explain ---------------------------------------------------------------------
+
+
+def test_explain_from_a_file(policy_file: Path, accounts: Path) -> None:
+    result = run(
+        "explain", str(policy_file), "--input", str(accounts), "--id", "bolt",
+        "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stdout == textwrap.dedent(
+        """\
+        bolt: tier B, score 40
+        policy mini version 2, as of 2026-12-01
+
+        criterion  weight  points  score  because
+        Size           60      50     30  employees >= 100 (line 8)
+        Industry       40      25     10  otherwise (line 12)
+        total                         40
+
+        actions: enroll "nurture" (route on line 21)
+        """
+    )
+
+
+def test_explain_from_facts_shows_missing_facts(policy_file: Path) -> None:
+    result = run("explain", str(policy_file), "--facts", '{"industry": "Software"}', "--as-of", "2026-12-01")
+    assert result.exit_code == 0
+    assert "Size           60       0      0  missing employees\n" in result.stdout
+    assert result.stdout.endswith("missing facts: employees\n")
+
+
+def test_explain_needs_an_account(policy_file: Path) -> None:
+    result = run("explain", str(policy_file))
+    assert result.exit_code == 2
+    assert "give either --input FILE --id ID, or --facts JSON" in result.stderr
+
+
+def test_explain_an_unknown_id(policy_file: Path, accounts: Path) -> None:
+    result = run("explain", str(policy_file), "--input", str(accounts), "--id", "zzz")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: no account with id 'zzz' in {accounts}\n"
