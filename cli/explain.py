@@ -133,7 +133,9 @@ def _facts(
         try:
             facts = json.loads(facts_json)
         except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not valid JSON: {exc.msg}", param_hint="--facts")
+            raise click.BadParameter(
+                f"not valid JSON: {exc.msg}", param_hint="--facts"
+            ) from None
         if not isinstance(facts, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--facts")
         return facts, None

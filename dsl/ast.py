@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal as Lit
-from typing import Union
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +27,7 @@ class Span:
 
 NO_SPAN = Span(0, 0, 0, 0)
 
-Value = Union[Decimal, str, bool, dt.date, dt.datetime]
+Value = Decimal | str | bool | dt.date | dt.datetime
 
 
 # ---- expressions -------------------------------------------------------------
@@ -84,7 +83,7 @@ class LiteralSet:
     span: Span = field(compare=False)
 
 
-Collection = Union[SetRef, LiteralSet]
+Collection = SetRef | LiteralSet
 
 
 @dataclass(frozen=True)
@@ -166,23 +165,23 @@ class Or:
     span: Span = field(compare=False)
 
 
-Expr = Union[
-    Literal,
-    Name,
-    Negate,
-    Arithmetic,
-    DaysBetween,
-    Compare,
-    Between,
-    In,
-    Contains,
-    IsMissing,
-    Within,
-    TierIs,
-    Not,
-    And,
-    Or,
-]
+Expr = (
+    Literal
+    | Name
+    | Negate
+    | Arithmetic
+    | DaysBetween
+    | Compare
+    | Between
+    | In
+    | Contains
+    | IsMissing
+    | Within
+    | TierIs
+    | Not
+    | And
+    | Or
+)
 
 
 # ---- declarations ------------------------------------------------------------

@@ -15,10 +15,11 @@ from typing import Any
 
 import lark
 from lark import Token, v_args
+
 from tierwise.dsl import ast
 
 
-def build_policy(tree: lark.Tree, source: str) -> ast.Policy:
+def build_policy(tree: lark.Tree[Token], source: str) -> ast.Policy:
     return _Builder(source).transform(tree)  # type: ignore[no-any-return]
 
 

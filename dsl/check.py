@@ -156,7 +156,8 @@ def _fact_problems(fact: ast.FactDecl, fact_type: ty.Type) -> Iterable[dg.Diagno
     if fact.split_on is not None and kind != "list":
         yield dg.error(
             dg.MISPLACED,
-            f"'split on' only applies to a list of text, and '{fact.name}' is {fact_type}",
+            f"'split on' only applies to a list of text, and '{fact.name}' is "
+            f"{fact_type}",
             fact.span,
         )
     if fact.date_format is not None and kind not in ("date", "datetime"):
@@ -168,7 +169,8 @@ def _fact_problems(fact: ast.FactDecl, fact_type: ty.Type) -> Iterable[dg.Diagno
     if fact.exact and kind not in ("text", "list", "enum"):
         yield dg.error(
             dg.MISPLACED,
-            f"'compared exactly' only applies to text, and '{fact.name}' is {fact_type}",
+            f"'compared exactly' only applies to text, and '{fact.name}' is "
+            f"{fact_type}",
             fact.span,
         )
     if kind == "enum" and len(set(fact.enum_values)) != len(fact.enum_values):

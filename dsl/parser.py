@@ -13,6 +13,7 @@ import functools
 from pathlib import Path
 
 import lark
+
 from tierwise.dsl import ast
 from tierwise.dsl.build import BadLiteral, build_policy
 from tierwise.dsl.diagnostics import BAD_VALUE, SYNTAX, Diagnostic, error
@@ -91,7 +92,7 @@ def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: str) -> Dia
         lines = source.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
-        found = f"unexpected character {source[exc.pos_in_stream]!r}"
+        found = f"unexpected character {source[exc.pos_in_stream or 0]!r}"
         width = 1
     elif isinstance(exc, lark.exceptions.UnexpectedToken):
         found = f"unexpected {_describe_token(exc.token)}"

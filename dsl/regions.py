@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any
 
 from tierwise.dsl import ast
 from tierwise.dsl.typecheck import normalize_text
@@ -110,7 +110,7 @@ class Values:
         return self.inside and not self.items
 
 
-Region = Union[Intervals, Values]
+Region = Intervals | Values
 
 
 def region_of(
@@ -271,8 +271,8 @@ def _touches(a: Interval, b: Interval, integer: bool) -> bool:
     if high is None or low is None:
         return True
     if integer and high_closed and low_closed:
-        return low <= high + 1
-    return low < high or (low == high and (high_closed or low_closed))
+        return bool(low <= high + 1)
+    return bool(low < high or (low == high and (high_closed or low_closed)))
 
 
 def _join(a: Interval, b: Interval) -> Interval:

@@ -269,7 +269,8 @@ class TypeChecker:
         if got is not ty.ERROR and got.family != "list":
             self._report(
                 dg.TYPE_MISMATCH,
-                f"have {got}, want list of text: 'contains {expr.mode} of' needs a list",
+                f"have {got}, want list of text: "
+                f"'contains {expr.mode} of' needs a list",
                 expr.operand.span,
             )
         elif element is not None and element.family != "text":

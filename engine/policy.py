@@ -174,7 +174,10 @@ class CompiledPolicy:
         return positions
 
     def coerce(self, raw: Sequence[Any], names: Sequence[str]) -> tuple[Any, ...]:
-        """Typed values from raw ones aligned with `self.facts`; `RecordError` if bad."""
+        """Typed values from raw ones aligned with `self.facts`.
+
+        Raises `RecordError` naming every field that cannot be read.
+        """
         values = []
         problems = []
         for coercer, value, name in zip(self._coercers, raw, names):
@@ -327,7 +330,9 @@ class _CriterionLedger:
         self, criterion: ast.Criterion, lines: list[str], facts: dict[str, int]
     ):
         whens = [b for b in criterion.branches if b.kind == "when"]
-        explicit = {b.kind: b for b in criterion.branches if b.kind != "when"}
+        explicit: dict[str, ast.Branch] = {
+            b.kind: b for b in criterion.branches if b.kind != "when"
+        }
         shares = contributions(criterion)
         self.reads = sorted(
             {

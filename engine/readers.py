@@ -9,8 +9,8 @@ itself, and other encodings (Mac Roman, Latin-1) are named by the caller.
 from __future__ import annotations
 
 import codecs
-import io
 import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass

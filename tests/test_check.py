@@ -21,11 +21,14 @@ facts
 set targets = "Software", "Fintech"
 """
 TIERS = "tiers\n  A from 50\n  B below 50\n"
+SIZE = 'criterion "c" weight 100\n  employees > 1 => 100\n'
 
 
 def diagnostics(body: str, head: str = HEAD) -> list[tuple[str, str, int, int]]:
     checked = check_source(head + textwrap.dedent(body), "p.grade")
-    return [(d.code, d.message, d.span.line, d.span.column) for d in checked.diagnostics]
+    return [
+        (d.code, d.message, d.span.line, d.span.column) for d in checked.diagnostics
+    ]
 
 
 def only(body: str) -> tuple[str, str, int, int]:
@@ -86,7 +89,12 @@ CASES = [
     ),
     pytest.param(
         'criterion "c" weight 100\n  otherwise => 1\n  employees > 1 => 2\n' + TIERS,
-        ("TW113", "in criterion 'c', a condition follows 'otherwise' or 'missing'", 12, 3),
+        (
+            "TW113",
+            "in criterion 'c', a condition follows 'otherwise' or 'missing'",
+            12,
+            3,
+        ),
         id="condition-after-otherwise",
     ),
     pytest.param(
@@ -100,24 +108,22 @@ CASES = [
         id="weights-not-100",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 100\ntiers\n  A from 50\n  B from 60\n'
-        "  C below 60\n",
+        SIZE + "tiers\n  A from 50\n  B from 60\n  C below 60\n",
         ("TW105", "tier 'B' from 60 is listed below 'A' from 50", 14, 3),
         id="tiers-unordered",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 100\ntiers\n  A from 50\n  B from 50\n'
-        "  C below 50\n",
+        SIZE + "tiers\n  A from 50\n  B from 50\n  C below 50\n",
         ("TW106", "tiers 'A' and 'B' both start at 50", 14, 3),
         id="tiers-overlap",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 100\ntiers\n  A from 50\n  B below 60\n',
+        SIZE + "tiers\n  A from 50\n  B below 60\n",
         ("TW106", "tier 'B' overlaps 'A' from 50 to 60", 14, 3),
         id="below-overlaps",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 100\ntiers\n  A from 50\n  B below 40\n',
+        SIZE + "tiers\n  A from 50\n  B below 40\n",
         ("TW107", "scores from 40 up to 50 get no tier", 14, 3),
         id="tiers-gap-between",
     ),
@@ -128,19 +134,20 @@ CASES = [
         id="negative-points-below-lowest-tier",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees >= 10 => 100\n  employees > 20 => 50\n' + TIERS,
+        'criterion "c" weight 100\n  employees >= 10 => 100\n  employees > 20 => 50\n'
+        + TIERS,
         ("TW108", "this branch of 'c' can never fire", 12, 3),
         id="unreachable-numeric",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  industry in targets => 100\n  industry = " software" => 5\n'
-        + TIERS,
+        'criterion "c" weight 100\n  industry in targets => 100\n'
+        '  industry = " software" => 5\n' + TIERS,
         ("TW108", "this branch of 'c' can never fire", 12, 3),
         id="unreachable-by-named-set",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  industry in "a", "B" => 100\n  industry = " b" => 5\n'
-        + TIERS,
+        'criterion "c" weight 100\n  industry in "a", "B" => 100\n'
+        '  industry = " b" => 5\n' + TIERS,
         ("TW108", "this branch of 'c' can never fire", 12, 3),
         id="unreachable-text-ignores-case-and-spaces",
     ),
@@ -151,7 +158,7 @@ CASES = [
         id="unreachable-by-union",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 1\ntiers\n  A from 5\n  A below 5\n',
+        SIZE + "tiers\n  A from 5\n  A below 5\n",
         ("TW103", "tier 'A' is declared twice", 14, 3),
         id="duplicate-tier",
     ),
@@ -161,19 +168,22 @@ CASES = [
         id="duplicate-name",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS
+        'criterion "c" weight 100\n  employees > 1 => 1\n'
+        + TIERS
         + 'test "t"\n  given employes 5\n  expect tier A\n',
         ("TW109", "test 't' gives unknown fact 'employes'", 16, 9),
         id="test-unknown-fact",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS
+        'criterion "c" weight 100\n  employees > 1 => 1\n'
+        + TIERS
         + 'test "t"\n  given employees 5\n  expect tier Z\n',
         ("TW110", "test 't' expects unknown tier 'Z'", 17, 10),
         id="test-unknown-tier",
     ),
     pytest.param(
-        'criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS
+        'criterion "c" weight 100\n  employees > 1 => 1\n'
+        + TIERS
         + 'override "o"\n  when employees > 5 => tier Q, reason "r"\n',
         ("TW101", "unknown tier 'Q'", 16, 25),
         id="override-unknown-tier",
@@ -189,14 +199,18 @@ def test_each_problem_gets_one_precise_diagnostic(
 
 
 def test_unknown_time_zone() -> None:
-    head = HEAD.replace('version 1\n', 'version 1\n  time zone "Mars/Olympus"\n')
-    found = diagnostics('criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS, head)
+    head = HEAD.replace("version 1\n", 'version 1\n  time zone "Mars/Olympus"\n')
+    found = diagnostics(
+        'criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS, head
+    )
     assert found == [("TW111", "unknown time zone 'Mars/Olympus'", 1, 8)]
 
 
 def test_a_default_must_fit_its_fact() -> None:
     head = HEAD.replace("customer  bool default false", "customer  bool default 3")
-    found = diagnostics('criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS, head)
+    found = diagnostics(
+        'criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS, head
+    )
     assert found == [
         ("TW102", "have int, want bool: the default of 'customer' must be a value "
          "of its type", 8, 26)

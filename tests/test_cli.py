@@ -120,7 +120,9 @@ def test_check_json_format(tmp_path: Path) -> None:
 def test_check_a_missing_path_exits_2(tmp_path: Path) -> None:
     result = run("check", str(tmp_path / "nope.grade"))
     assert result.exit_code == 2
-    assert result.stderr == f"error: no such file or folder: {tmp_path / 'nope.grade'}\n"
+    assert (
+        result.stderr == f"error: no such file or folder: {tmp_path / 'nope.grade'}\n"
+    )
 
 
 # ---- test ------------------------------------------------------------------------
@@ -168,7 +170,9 @@ def _as_of(output: str) -> str:
 
 
 def test_grade_csv_to_stdout(policy_file: Path, accounts: Path) -> None:
-    result = run("grade", str(policy_file), "--input", str(accounts), "--as-of", "2026-12-01")
+    result = run(
+        "grade", str(policy_file), "--input", str(accounts), "--as-of", "2026-12-01"
+    )
     assert result.exit_code == 1  # one record was rejected
     assert result.stdout == textwrap.dedent(
         """\
@@ -185,8 +189,14 @@ def test_grade_csv_to_stdout(policy_file: Path, accounts: Path) -> None:
     ]
 
 
-def test_grade_writes_rejects_jsonl_and_audit(tmp_path: Path, policy_file: Path, accounts: Path) -> None:
-    out, rejects, audit = tmp_path / "out.jsonl", tmp_path / "rejects.csv", tmp_path / "audit.jsonl"
+def test_grade_writes_rejects_jsonl_and_audit(
+    tmp_path: Path, policy_file: Path, accounts: Path
+) -> None:
+    out, rejects, audit = (
+        tmp_path / "out.jsonl",
+        tmp_path / "rejects.csv",
+        tmp_path / "audit.jsonl",
+    )
     result = run(
         "grade", str(policy_file), "--input", str(accounts), "--format", "jsonl",
         "--output", str(out), "--rejects", str(rejects), "--audit", str(audit),
@@ -225,12 +235,21 @@ def test_grade_writes_rejects_jsonl_and_audit(tmp_path: Path, policy_file: Path,
     assert len({e["input_digest"] for e in entries}) == 3
 
 
-def test_grade_exits_0_when_nothing_is_rejected(tmp_path: Path, policy_file: Path) -> None:
+def test_grade_exits_0_when_nothing_is_rejected(
+    tmp_path: Path, policy_file: Path
+) -> None:
     accounts = tmp_path / "ok.jsonl"
-    accounts.write_text('{"id": "x", "Employees": 2000, "Industry": "Software"}\n', "utf-8")
-    result = run("grade", str(policy_file), "--input", str(accounts), "--as-of", "2026-12-01")
+    accounts.write_text(
+        '{"id": "x", "Employees": 2000, "Industry": "Software"}\n', "utf-8"
+    )
+    result = run(
+        "grade", str(policy_file), "--input", str(accounts), "--as-of", "2026-12-01"
+    )
     assert result.exit_code == 0
-    assert result.stdout == 'id,tier,score,reason,actions\nx,A,100,"Size +60, Industry +40",assign ae\n'
+    assert (
+        result.stdout
+        == 'id,tier,score,reason,actions\nx,A,100,"Size +60, Industry +40",assign ae\n'
+    )
 
 
 @pytest.mark.parametrize(
@@ -277,13 +296,18 @@ def test_grade_with_a_broken_policy_exits_2(tmp_path: Path, accounts: Path) -> N
     assert result.stdout == ""
 
 
-def test_grade_warns_about_a_column_the_input_lacks(tmp_path: Path, policy_file: Path) -> None:
+def test_grade_warns_about_a_column_the_input_lacks(
+    tmp_path: Path, policy_file: Path
+) -> None:
     path = tmp_path / "in.csv"
     path.write_text("Account,Employees\na,2000\n", "utf-8")
-    result = run("grade", str(policy_file), "--input", str(path), "--as-of", "2026-12-01")
+    result = run(
+        "grade", str(policy_file), "--input", str(path), "--as-of", "2026-12-01"
+    )
     assert result.exit_code == 0
     assert result.stderr.splitlines()[0] == (
-        f"warning: no column 'Industry' in {path}; that fact is missing for every account"
+        f"warning: no column 'Industry' in {path}; "
+        "that fact is missing for every account"
     )
 
 
@@ -312,7 +336,14 @@ def test_explain_from_a_file(policy_file: Path, accounts: Path) -> None:
 
 
 def test_explain_from_facts_shows_missing_facts(policy_file: Path) -> None:
-    result = run("explain", str(policy_file), "--facts", '{"industry": "Software"}', "--as-of", "2026-12-01")
+    result = run(
+        "explain",
+        str(policy_file),
+        "--facts",
+        '{"industry": "Software"}',
+        "--as-of",
+        "2026-12-01",
+    )
     assert result.exit_code == 0
     assert "Size           60       0      0  missing employees\n" in result.stdout
     assert result.stdout.endswith("missing facts: employees\n")

@@ -69,9 +69,7 @@ def test_the_explanation_names_the_missing_facts() -> None:
 
 
 def test_a_later_branch_still_fires_when_an_earlier_one_is_unknown() -> None:
-    compiled = policy(
-        'criterion "c" weight 100\n  n > 1 => 100\n  label = "x" => 50\n'
-    )
+    compiled = policy('criterion "c" weight 100\n  n > 1 => 100\n  label = "x" => 50\n')
     part = compiled.grade({"label": "X"}, as_of="2026-12-01").contributions[0]
     assert (part.branch, part.points) == ("when", Decimal(50))
 
@@ -158,7 +156,9 @@ TEXT = [
     pytest.param('code = "X-1"', " X-1 ", "1", id="exact-still-trims"),
     pytest.param('tags contains "AWS"', "stripe; aws", "1", id="list-contains"),
     pytest.param('tags contains any of "x", "Stripe"', "Stripe;AWS", "1", id="any-of"),
-    pytest.param('tags contains all of "aws", "gcp"', "AWS;Stripe", "otherwise", id="all-of"),
+    pytest.param(
+        'tags contains all of "aws", "gcp"', "AWS;Stripe", "otherwise", id="all-of"
+    ),
     pytest.param('seg = "mid-market"', " MID-MARKET", "1", id="enumeration"),
 ]
 
@@ -191,16 +191,32 @@ BAD_VALUES = [
     pytest.param("n", "approx 500", "'approx 500' is not a number", id="words"),
     pytest.param("n", "12.5", "'12.5' is not a whole number", id="fraction-for-int"),
     pytest.param("n", "1,20", "'1,20' is not a number", id="bad-grouping"),
-    pytest.param("amount", "unknown", "'unknown' is not an amount of money", id="money"),
-    pytest.param("flag", "maybe", "'maybe' is not yes/no (use true/false, yes/no, y/n or 1/0)", id="bool"),
-    pytest.param("day", "2026-13-01", "'2026-13-01' is not a date (YYYY-MM-DD)", id="date"),
-    pytest.param("seg", "Huge", "'Huge' is not one of \"SMB\", \"Mid-Market\", \"Enterprise\"", id="enum"),
+    pytest.param(
+        "amount", "unknown", "'unknown' is not an amount of money", id="money"
+    ),
+    pytest.param(
+        "flag",
+        "maybe",
+        "'maybe' is not yes/no (use true/false, yes/no, y/n or 1/0)",
+        id="bool",
+    ),
+    pytest.param(
+        "day", "2026-13-01", "'2026-13-01' is not a date (YYYY-MM-DD)", id="date"
+    ),
+    pytest.param(
+        "seg",
+        "Huge",
+        '\'Huge\' is not one of "SMB", "Mid-Market", "Enterprise"',
+        id="enum",
+    ),
     pytest.param("n", "NaN", "'NaN' is not a finite number", id="nan"),
 ]
 
 
 @pytest.mark.parametrize(("fact", "raw", "reason"), BAD_VALUES)
-def test_unreadable_values_are_rejected_not_zeroed(fact: str, raw: str, reason: str) -> None:
+def test_unreadable_values_are_rejected_not_zeroed(
+    fact: str, raw: str, reason: str
+) -> None:
     compiled = policy('criterion "c" weight 100\n  n > 0 => 100\n')
     with pytest.raises(RecordError) as caught:
         compiled.grade({fact: raw})
@@ -230,7 +246,9 @@ def test_false_spellings(raw: Any) -> None:
 DATES = [
     pytest.param("day within 30 days", "2026-11-01", "1", id="exactly-30-days-ago"),
     pytest.param("day within 30 days", "2026-10-31", "otherwise", id="31-days-ago"),
-    pytest.param("day within 30 days", "2026-12-02", "otherwise", id="future-is-not-past"),
+    pytest.param(
+        "day within 30 days", "2026-12-02", "otherwise", id="future-is-not-past"
+    ),
     pytest.param("day within next 2 weeks", "2026-12-15", "1", id="next-two-weeks"),
     pytest.param("day within 1 months", "2026-11-01", "1", id="one-month"),
     pytest.param("days since day = 10", "2026-11-21", "1", id="days-since"),
@@ -238,21 +256,32 @@ DATES = [
     pytest.param("years since day = 9", "2016-12-02", "1", id="years-since-birthday"),
     pytest.param("day >= 2026-01-01", "2026-01-01", "1", id="date-literal"),
     pytest.param("at within 1 days", "2026-12-01T12:00:00Z", "1", id="datetime-within"),
-    pytest.param("at within 1 days", "2026-11-30T12:00:00Z", "otherwise", id="datetime-day-before"),
-    pytest.param("at >= 2026-12-01", "2026-12-01T04:59:00Z", "otherwise", id="local-midnight"),
-    pytest.param("at >= 2026-12-01", "2026-12-01T05:00:00Z", "1", id="at-local-midnight"),
+    pytest.param(
+        "at within 1 days",
+        "2026-11-30T12:00:00Z",
+        "otherwise",
+        id="datetime-day-before",
+    ),
+    pytest.param(
+        "at >= 2026-12-01", "2026-12-01T04:59:00Z", "otherwise", id="local-midnight"
+    ),
+    pytest.param(
+        "at >= 2026-12-01", "2026-12-01T05:00:00Z", "1", id="at-local-midnight"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("condition", "raw", "expected"), DATES)
-def test_relative_dates_count_from_the_as_of(condition: str, raw: str, expected: str) -> None:
+def test_relative_dates_count_from_the_as_of(
+    condition: str, raw: str, expected: str
+) -> None:
     fact = "at" if condition.startswith("at") else "day"
     assert branch_of(condition, {fact: raw}, as_of="2026-12-01") == expected
 
 
 def test_the_as_of_day_is_taken_in_the_policy_time_zone() -> None:
     # 03:00 UTC on December 1 is still November 30 in New York.
-    as_of = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.timezone.utc)
+    as_of = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
     assert branch_of("days since day = 0", {"day": "2026-11-30"}, as_of=as_of) == "1"
 
 
@@ -293,7 +322,11 @@ override "Unknown size"
     ids=["exclude", "force-tier", "first-match-wins", "missing-choice", "none"],
 )
 def test_overrides(
-    facts: dict[str, Any], tier: str | None, excluded: bool, override: str | None, on_missing: bool
+    facts: dict[str, Any],
+    tier: str | None,
+    excluded: bool,
+    override: str | None,
+    on_missing: bool,
 ) -> None:
     result = policy(ROUTED).grade(facts, as_of="2026-12-01")
     assert (result.tier, result.excluded) == (tier, excluded)
@@ -335,7 +368,9 @@ routes{mode}
     ],
     ids=["first-match-default", "first-match", "all-matching", "otherwise", "excluded"],
 )
-def test_routes(mode: str, facts: dict[str, Any], actions: list[tuple[str, str]]) -> None:
+def test_routes(
+    mode: str, facts: dict[str, Any], actions: list[tuple[str, str]]
+) -> None:
     result = policy(ROUTES.format(mode=mode)).grade(facts, as_of="2026-12-01")
     assert [(a.kind, a.target) for a in result.actions] == actions
 

@@ -105,7 +105,8 @@ def test_criterion_branches_keep_order_points_and_kinds(full: ast.Policy) -> Non
         "when", "when", "when", "when", "otherwise", "missing"
     ]  # fmt: skip
     assert [b.points for b in size.branches] == [
-        Decimal(100), Decimal("50.5"), Decimal(10), Decimal(-20), Decimal(0), Decimal(-5)
+        Decimal(100), Decimal("50.5"), Decimal(10), Decimal(-20), Decimal(0),
+        Decimal(-5),
     ]  # fmt: skip
 
 
@@ -137,7 +138,10 @@ def test_tiers_overrides_routes(full: ast.Policy) -> None:
         ("Tier 2", "below", Decimal(50)),
     ]
     override = full.overrides[0]
-    assert (override.effect.kind, override.effect.reason) == ("exclude", "account management")
+    assert (override.effect.kind, override.effect.reason) == (
+        "exclude",
+        "account management",
+    )
     assert (override.on_missing.kind, override.on_missing.tier) == ("tier", "Tier 2")
     assert full.routes is not None and full.routes.mode == "all"
     assert [len(r.actions) for r in full.routes.routes] == [2, 1, 1]
@@ -146,7 +150,7 @@ def test_tiers_overrides_routes(full: ast.Policy) -> None:
 
 def test_test_blocks(full: ast.Policy) -> None:
     (case,) = full.tests
-    assert case.as_of == dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.timezone.utc)
+    assert case.as_of == dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
     given = {g.fact: g.value for g in case.given}
     assert given["revenue"] is None
     assert [i.value for i in given["stack"]] == ["a", "b"]  # type: ignore[union-attr]
