@@ -318,15 +318,17 @@ class Policy:
     description: str | None = None
     owner: str | None = None
     time_zone: str | None = None
+    time_zone_span: Span = field(default=NO_SPAN, compare=False)
     facts: tuple[FactDecl, ...] = ()
     sets: tuple[SetDecl, ...] = ()
     constants: tuple[ConstantDecl, ...] = ()
     criteria: tuple[Criterion, ...] = ()
     tiers: tuple[TierLine, ...] = ()
-    tiers_span: Span | None = field(default=None, compare=False)
     overrides: tuple[Override, ...] = ()
     routes: Routes | None = None
     tests: tuple[TestCase, ...] = ()
+    # A second `tiers` or `routes` block, which the checker reports.
+    repeated_blocks: tuple[tuple[str, Span], ...] = field(default=(), compare=False)
 
 
 def children(node: Expr) -> tuple[Expr, ...]:

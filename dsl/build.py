@@ -158,14 +158,17 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
     def owner(self, meta: Any, c: list[Any]) -> tuple[str, str]:
         return "owner", unquote(c[0])
 
-    def time_zone(self, meta: Any, c: list[Any]) -> tuple[str, str]:
-        return "time_zone", unquote(c[0])
+    def time_zone(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "time_zone", (unquote(c[0]), self._span(c[0]))
 
     def header(self, meta: Any, c: list[Any]) -> dict[str, Any]:
         fields: dict[str, Any] = {"name": unquote(c[0]), "version": c[1]}
         fields["span"] = self._span(c[0])
         for key, value in c[2:]:
-            fields[key] = value
+            if key == "time_zone":
+                fields["time_zone"], fields["time_zone_span"] = value
+            else:
+                fields[key] = value
         return fields
 
     # ---- facts, sets, constants --------------------------------------------
@@ -443,11 +446,14 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
             fields[key] = tuple(grouped.get(key, []))
         tier_blocks = grouped.get("tiers", [])
         if tier_blocks:
-            fields["tiers"] = tuple(t for lines, _ in tier_blocks for t in lines)
-            fields["tiers_span"] = tier_blocks[0][1]
+            fields["tiers"] = tier_blocks[0][0]
         route_blocks = grouped.get("routes", [])
         if route_blocks:
-            fields["routes"] = _merge_routes(route_blocks)
+            fields["routes"] = route_blocks[0]
+        fields["repeated_blocks"] = tuple(
+            [("tiers", span) for _, span in tier_blocks[1:]]
+            + [("routes", block.span) for block in route_blocks[1:]]
+        )
         return ast.Policy(**fields)
 
 
@@ -455,8 +461,3 @@ def _unit(token: Token) -> Any:
     text = str(token)
     return text if text.endswith("s") else text + "s"
 
-
-def _merge_routes(blocks: list[ast.Routes]) -> ast.Routes:
-    first = blocks[0]
-    routes = tuple(route for block in blocks for route in block.routes)
-    return ast.Routes(first.mode, routes, first.span)

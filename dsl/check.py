@@ -89,7 +89,7 @@ def check_header(checked: CheckedPolicy) -> None:
             dg.error(
                 dg.BAD_TIME_ZONE,
                 f"unknown time zone '{policy.time_zone}'",
-                policy.span,
+                policy.time_zone_span,
                 "use an IANA name such as 'UTC', 'Europe/London' or 'America/New_York'",
             )
         )
@@ -104,6 +104,15 @@ def check_names(checked: CheckedPolicy) -> None:
         *(("constant", c.name, c.span) for c in policy.constants),
     ]
     checked.diagnostics += _duplicates(declared, "name")
+    for kind, span in policy.repeated_blocks:
+        checked.diagnostics.append(
+            dg.error(
+                dg.DUPLICATE_NAME,
+                f"a second '{kind}' block",
+                span,
+                f"a policy has one '{kind}' block; merge the two",
+            )
+        )
     checked.diagnostics += _duplicates(
         [("criterion", c.name, c.span) for c in policy.criteria], "criterion"
     )

@@ -203,7 +203,12 @@ def test_unknown_time_zone() -> None:
     found = diagnostics(
         'criterion "c" weight 100\n  employees > 1 => 1\n' + TIERS, head
     )
-    assert found == [("TW111", "unknown time zone 'Mars/Olympus'", 1, 8)]
+    assert found == [("TW111", "unknown time zone 'Mars/Olympus'", 2, 13)]
+
+
+def test_a_second_routes_block_is_an_error() -> None:
+    body = SIZE + TIERS + 'routes\n  tier A => tag "a"\nroutes\n  tier B => tag "b"\n'
+    assert only(body) == ("TW103", "a second 'routes' block", 17, 1)
 
 
 def test_a_default_must_fit_its_fact() -> None:

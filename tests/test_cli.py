@@ -359,3 +359,55 @@ def test_explain_an_unknown_id(policy_file: Path, accounts: Path) -> None:
     result = run("explain", str(policy_file), "--input", str(accounts), "--id", "zzz")
     assert result.exit_code == 2
     assert result.stderr == f"error: no account with id 'zzz' in {accounts}\n"
+
+
+JSON_INPUTS = [
+    pytest.param(
+        "in.json",
+        '[{"Account": "a", "Employees": 2000, "Industry": "Software"},\n'
+        ' {"Account": "b", "Employees": "x"}]',
+        ["a,A,100"],
+        [("2", "b", "Employees", "x")],
+        id="json-array",
+    ),
+    pytest.param(
+        "in.json",
+        '{"a": {"Employees": 2000, "Industry": "Software"}, "b": {"Employees": 5}}',
+        ["a,A,100", "b,C,0"],
+        [],
+        id="json-object-keyed-by-id",
+    ),
+    pytest.param(
+        "in.jsonl",
+        '{"Account": "a", "Employees": 2000, "Industry": "Software"}\n'
+        "\n"
+        "{not json\n"
+        "[1, 2]\n",
+        ["a,A,100"],
+        [("3", "", "", ""), ("4", "", "", "")],
+        id="json-lines",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "graded", "rejected"), JSON_INPUTS)
+def test_grade_json_inputs(
+    tmp_path: Path,
+    policy_file: Path,
+    name: str,
+    text: str,
+    graded: list[str],
+    rejected: list[tuple[str, str, str, str]],
+) -> None:
+    path, rejects = tmp_path / name, tmp_path / "rejects.csv"
+    path.write_text(text, "utf-8")
+    result = run(
+        "grade", str(policy_file), "--input", str(path), "--rejects", str(rejects),
+        "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert result.exit_code == (1 if rejected else 0)
+    rows = [",".join(row[:3]) for row in csv.reader(result.stdout.splitlines()[1:])]
+    assert rows == graded
+    found = list(csv.reader(rejects.read_text("utf-8").splitlines()))[1:]
+    assert [tuple(row[:4]) for row in found] == rejected
+    assert all(row[4] for row in found)  # every reject has a reason
