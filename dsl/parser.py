@@ -10,6 +10,7 @@ grammars.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 import lark
@@ -41,6 +42,22 @@ _TERMINAL_WORDS = {
 }
 
 
+class _WholeWords:
+    """Lets the lexer see a NAME in every state.
+
+    Lark's contextual lexer only tries the terminals the parser accepts next;
+    where a keyword is expected but NAME is not, `defaults` would lex as the
+    keyword `default` plus a stray `s`. With NAME always on offer, the whole
+    word is read, keywords are recognised only as whole words, and an error
+    quotes the word the analyst wrote.
+    """
+
+    always_accept = ("NAME",)
+
+    def process(self, stream: Iterator[lark.Token]) -> Iterator[lark.Token]:
+        return stream
+
+
 @functools.cache
 def _parser() -> lark.Lark:
     return lark.Lark(
@@ -48,6 +65,7 @@ def _parser() -> lark.Lark:
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=False,
+        postlex=_WholeWords(),
         cache=True,
     )
 
@@ -100,7 +118,10 @@ def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: str) -> Dia
     else:
         found, width = "unexpected end of the file", 1
     span = ast.Span(line, column, line, column + width)
-    expected = _describe_expected(getattr(exc, "expected", None) or set())
+    # `accepts` is what the parser can take next; `expected` also lists what
+    # the lexer was offered, which includes NAME everywhere (see _WholeWords).
+    acceptable = getattr(exc, "accepts", None) or getattr(exc, "expected", None)
+    expected = _describe_expected(set(acceptable or ()))
     details = (f"expected {expected}",) if expected else ()
     return error(SYNTAX, found, span, *details)
 

@@ -217,6 +217,27 @@ SYNTAX_ERRORS = [
 ]
 
 
+# Regression: a word starting with a keyword ("defaults", "tiers" where "tier"
+# is expected) used to be split into the keyword and a stray fragment.
+KEYWORD_PREFIXES = [
+    ('policy "p" version 1\nfacts\n  a int defaults 0\n', "'defaults'", 3, 9),
+    ('policy "p" version 1\ntest "t"\n  expect tiers A\n', "'tiers'", 3, 10),
+    ('policy "p" version 1\nfacts\n  a integer\n', "'integer'", 3, 5),
+    ('policy "p" version 1\nroutes\n  tier A => assigns "x"\n', "'assigns'", 3, 13),
+]
+
+
+@pytest.mark.parametrize(("source", "word", "line", "column"), KEYWORD_PREFIXES)
+def test_a_word_that_starts_with_a_keyword_is_read_whole(
+    source: str, word: str, line: int, column: int
+) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse(source, "p.grade")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == f"unexpected {word}"
+    assert (diagnostic.span.line, diagnostic.span.column) == (line, column)
+
+
 @pytest.mark.parametrize(("source", "expected"), SYNTAX_ERRORS)
 def test_syntax_errors_point_at_the_problem(source: str, expected: str) -> None:
     assert _syntax_error(source) == expected
