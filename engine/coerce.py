@@ -48,12 +48,18 @@ def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
             return default
         if isinstance(raw, str):
             stripped = raw.strip()
-            if not stripped or (no_value and normalize_text(stripped) in no_value):
+            if not stripped or (no_value and _is_no_value(stripped, no_value)):
                 return default
         value = convert(raw)
         return default if value is None else value
 
     return coerce
+
+
+def _is_no_value(text: str, spellings: frozenset[str]) -> bool:
+    # Plain ASCII needs no Unicode normalization; most values are plain ASCII.
+    key = text.casefold() if text.isascii() else normalize_text(text)
+    return key in spellings
 
 
 def _raw_literal(value: ast.Value) -> Any:
@@ -92,13 +98,14 @@ def to_number(raw: Any) -> Decimal:
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise BadValue(f"{raw!r} is not a finite number")
         return Decimal(repr(raw))
-    text = str(raw).strip()
-    if _GROUPED.match(text):
-        text = text.replace(",", "")
+    text = str(raw)
     try:
-        value = Decimal(text.replace("_", "") if "_" in text else text)
+        value = Decimal(text)
     except InvalidOperation:
-        raise BadValue(f"'{raw}' is not a number") from None
+        stripped = text.strip()
+        if not _GROUPED.match(stripped):
+            raise BadValue(f"'{raw}' is not a number") from None
+        value = Decimal(stripped.replace(",", ""))
     if not value.is_finite():
         raise BadValue(f"'{raw}' is not a finite number")
     return value
@@ -120,6 +127,11 @@ def to_money(raw: Any) -> Decimal:
 
 
 def to_int(raw: Any) -> int:
+    if isinstance(raw, str):
+        try:
+            return int(raw)  # the common case; also trims spaces
+        except ValueError:
+            pass
     value = to_number(raw)
     if value != value.to_integral_value():
         raise BadValue(f"'{raw}' is not a whole number")
