@@ -272,10 +272,24 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Trigger:
+    """When a matching route fires: on a tier change (the default), every run,
+    or when the account enters or leaves a given tier."""
+
+    kind: Lit["change", "every_run", "entering", "leaving"]
+    tier: str | None = None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+ON_CHANGE = Trigger("change")
+
+
+@dataclass(frozen=True)
 class Route:
     condition: Expr | None  # None for `otherwise`
     actions: tuple[Action, ...]
     span: Span = field(compare=False)
+    trigger: Trigger = ON_CHANGE
 
 
 @dataclass(frozen=True)

@@ -284,10 +284,24 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         return tuple(c)
 
     def route(self, meta: Any, c: list[Any]) -> ast.Route:
-        return ast.Route(c[0], c[1], self._span(meta))
+        trigger = c[2] if len(c) > 2 else ast.ON_CHANGE
+        return ast.Route(c[0], c[1], self._span(meta), trigger)
 
     def otherwise_route(self, meta: Any, c: list[Any]) -> ast.Route:
-        return ast.Route(None, c[0], self._span(meta))
+        trigger = c[1] if len(c) > 1 else ast.ON_CHANGE
+        return ast.Route(None, c[0], self._span(meta), trigger)
+
+    def every_run(self, meta: Any, c: list[Any]) -> ast.Trigger:
+        return ast.Trigger("every_run", None, self._span(meta))
+
+    def on_change(self, meta: Any, c: list[Any]) -> ast.Trigger:
+        return ast.Trigger("change", None, self._span(meta))
+
+    def on_entering(self, meta: Any, c: list[Any]) -> ast.Trigger:
+        return ast.Trigger("entering", str(c[0]), self._span(meta))
+
+    def on_leaving(self, meta: Any, c: list[Any]) -> ast.Trigger:
+        return ast.Trigger("leaving", str(c[0]), self._span(meta))
 
     def first_match(self, meta: Any, c: list[Any]) -> str:
         return "first"
@@ -460,4 +474,3 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
 def _unit(token: Token) -> Any:
     text = str(token)
     return text if text.endswith("s") else text + "s"
-

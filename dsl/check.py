@@ -460,6 +460,8 @@ def check_routes(checked: CheckedPolicy) -> None:
         return
     types = TypeChecker(checked.scope, checked.types)
     for index, route in enumerate(routes.routes):
+        trigger = route.trigger
+        checked.diagnostics += _unknown_tier(trigger.tier, trigger.span, checked)
         if route.condition is not None:
             types.condition(route.condition, allow_tiers=True)
         elif index != len(routes.routes) - 1:

@@ -277,7 +277,20 @@ class _Ledger:
             _CriterionLedger(c, lines, fact_index) for c in policy.criteria
         ]
         self.slots: list[OverrideSlot] = override_slots(policy)
-        self.routes = policy.routes.routes if policy.routes else ()
+        routes = policy.routes.routes if policy.routes else ()
+        self.actions = [
+            tuple(
+                Action(
+                    kind=a.kind,
+                    target=a.target,
+                    route_line=route.span.line,
+                    trigger=route.trigger.kind,
+                    trigger_tier=route.trigger.tier,
+                )
+                for a in route.actions
+            )
+            for route in routes
+        ]
 
     def result(
         self,
@@ -292,11 +305,7 @@ class _Ledger:
             c.contribution(b, values) for c, b in zip(self.criteria, branches)
         )
         override = self._override(slot) if slot >= 0 else None
-        actions = tuple(
-            Action(kind=a.kind, target=a.target, route_line=self.routes[r].span.line)
-            for r in routes
-            for a in self.routes[r].actions
-        )
+        actions = tuple(action for r in routes for action in self.actions[r])
         tier = None if excluded else self.tiers[tier_index]
         missing = tuple(n for n, v in zip(self.fact_names, values) if v is None)
         return GradeResult.model_construct(

@@ -47,9 +47,19 @@ class AppliedOverride(_Model):
 
 
 class Action(_Model):
+    """An action of a route that matched the account.
+
+    `trigger` says when it should fire: `change` (the account's tier changed
+    since it was last graded), `every_run`, or `entering`/`leaving` the tier
+    `trigger_tier`. Grading alone reports every matching action, as if the
+    account were new; the audit store decides which fire.
+    """
+
     kind: Literal["assign", "enroll", "notify", "tag"]
     target: str
     route_line: int
+    trigger: Literal["change", "every_run", "entering", "leaving"] = "change"
+    trigger_tier: str | None = None
 
 
 class GradeResult(_Model):

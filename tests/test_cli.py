@@ -221,7 +221,15 @@ def test_grade_writes_rejects_jsonl_and_audit(
         "missing": [],
     }
     assert rows[1]["missing"] == []
-    assert rows[0]["actions"] == [{"kind": "assign", "target": "ae", "route_line": 20}]
+    assert rows[0]["actions"] == [
+        {
+            "kind": "assign",
+            "target": "ae",
+            "route_line": 20,
+            "trigger": "change",
+            "trigger_tier": None,
+        }
+    ]
     assert rows[0]["policy"]["name"] == "mini" and rows[0]["as_of"] == "2026-12-01"
     assert list(csv.reader(rejects.read_text("utf-8").splitlines())) == [
         ["line", "id", "field", "value", "reason"],

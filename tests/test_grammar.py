@@ -241,3 +241,20 @@ def test_a_word_that_starts_with_a_keyword_is_read_whole(
 @pytest.mark.parametrize(("source", "expected"), SYNTAX_ERRORS)
 def test_syntax_errors_point_at_the_problem(source: str, expected: str) -> None:
     assert _syntax_error(source) == expected
+
+
+TRIGGERS = [
+    ('  tier A => assign "ae"', ("change", None)),
+    ('  tier A => assign "ae" on change', ("change", None)),
+    ('  tier A => notify "#a" every run', ("every_run", None)),
+    ('  tier A => assign "ae", notify "#a" on entering A', ("entering", "A")),
+    ('  otherwise => tag "fell" on leaving "Tier 1"', ("leaving", "Tier 1")),
+]
+
+
+@pytest.mark.parametrize(("line", "trigger"), TRIGGERS, ids=lambda v: str(v)[:30])
+def test_route_triggers(line: str, trigger: tuple[str, str | None]) -> None:
+    policy = parse(f'policy "p" version 1\nroutes\n{line}\n')
+    assert policy.routes is not None
+    (route,) = policy.routes.routes
+    assert (route.trigger.kind, route.trigger.tier) == trigger
