@@ -19,6 +19,7 @@ import click
 from tierwise import __version__
 from tierwise.cli.check import check
 from tierwise.cli.explain import explain
+from tierwise.cli.fmt import fmt
 from tierwise.cli.grade import grade
 from tierwise.cli.test import test
 from tierwise.dsl.errors import PolicyError, TierwiseError
@@ -50,3 +51,4 @@ main.add_command(check)
 main.add_command(test)
 main.add_command(grade)
 main.add_command(explain)
+main.add_command(fmt)

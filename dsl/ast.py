@@ -322,6 +322,7 @@ class TestCase:
     given: tuple[Given, ...]
     expect: tuple[Expectation, ...]
     span: Span = field(compare=False)
+    as_of_span: Span = field(default=NO_SPAN, compare=False)
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,10 @@ class Policy:
     owner: str | None = None
     time_zone: str | None = None
     time_zone_span: Span = field(default=NO_SPAN, compare=False)
+    description_span: Span = field(default=NO_SPAN, compare=False)
+    owner_span: Span = field(default=NO_SPAN, compare=False)
+    facts_span: Span = field(default=NO_SPAN, compare=False)
+    tiers_span: Span = field(default=NO_SPAN, compare=False)
     facts: tuple[FactDecl, ...] = ()
     sets: tuple[SetDecl, ...] = ()
     constants: tuple[ConstantDecl, ...] = ()

@@ -152,11 +152,11 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         token = c[0]
         return unquote(token) if token.type == "STRING" else str(token)
 
-    def description(self, meta: Any, c: list[Any]) -> tuple[str, str]:
-        return "description", unquote(c[0])
+    def description(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "description", (unquote(c[0]), self._span(meta))
 
-    def owner(self, meta: Any, c: list[Any]) -> tuple[str, str]:
-        return "owner", unquote(c[0])
+    def owner(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return "owner", (unquote(c[0]), self._span(meta))
 
     def time_zone(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
         return "time_zone", (unquote(c[0]), self._span(c[0]))
@@ -164,11 +164,8 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
     def header(self, meta: Any, c: list[Any]) -> dict[str, Any]:
         fields: dict[str, Any] = {"name": unquote(c[0]), "version": c[1]}
         fields["span"] = self._span(c[0])
-        for key, value in c[2:]:
-            if key == "time_zone":
-                fields["time_zone"], fields["time_zone_span"] = value
-            else:
-                fields[key] = value
+        for key, (value, span) in c[2:]:
+            fields[key], fields[f"{key}_span"] = value, span
         return fields
 
     # ---- facts, sets, constants --------------------------------------------
@@ -209,7 +206,7 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         )
 
     def facts(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
-        return "facts", tuple(c)
+        return "facts", (tuple(c), self._span(meta))
 
     def set_decl(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
         return "sets", ast.SetDecl(str(c[0]), c[1], self._span(c[0]))
@@ -327,7 +324,7 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         return ast.Given(str(c[0]), value, self._span(c[0]))
 
     def test_as_of(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
-        return "as_of", self._date(c[0])
+        return "as_of", (self._date(c[0]), self._span(meta))
 
     def test_given(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
         return "given", tuple(c)
@@ -351,18 +348,23 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         return ast.Expectation("action", action=c[0], span=self._span(meta))
 
     def test(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
-        as_of = None
+        as_of, as_of_span = None, ast.NO_SPAN
         given: list[ast.Given] = []
         expect: list[ast.Expectation] = []
         for key, value in c[1:]:
             if key == "as_of":
-                as_of = value
+                as_of, as_of_span = value
             elif key == "given":
                 given.extend(value)
             else:
                 expect.extend(value)
         node = ast.TestCase(
-            unquote(c[0]), as_of, tuple(given), tuple(expect), self._span(c[0])
+            unquote(c[0]),
+            as_of,
+            tuple(given),
+            tuple(expect),
+            self._span(c[0]),
+            as_of_span,
         )
         return "tests", node
 
@@ -455,12 +457,15 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         for key, group in itertools.groupby(sections, key=lambda item: item[0]):
             grouped.setdefault(key, []).extend(value for _, value in group)
         fields = dict(header)
-        fields["facts"] = tuple(f for block in grouped.get("facts", []) for f in block)
+        fact_blocks = grouped.get("facts", [])
+        fields["facts"] = tuple(f for block, _ in fact_blocks for f in block)
+        if fact_blocks:
+            fields["facts_span"] = fact_blocks[0][1]
         for key in ("sets", "constants", "criteria", "overrides", "tests"):
             fields[key] = tuple(grouped.get(key, []))
         tier_blocks = grouped.get("tiers", [])
         if tier_blocks:
-            fields["tiers"] = tier_blocks[0][0]
+            fields["tiers"], fields["tiers_span"] = tier_blocks[0]
         route_blocks = grouped.get("routes", [])
         if route_blocks:
             fields["routes"] = route_blocks[0]

@@ -149,3 +149,13 @@ def _describe_terminal(name: str) -> str:
     except KeyError:
         return name
     return f"'{pattern.value}'"
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """The words the language reserves; a tier with such a name needs quotes."""
+    return frozenset(
+        str(terminal.pattern.value)
+        for terminal in _parser().terminals
+        if terminal.pattern.type == "str" and str(terminal.pattern.value).isidentifier()
+    )
