@@ -20,7 +20,7 @@ from tierwise.dsl import ast
 from tierwise.dsl import diagnostics as dg
 from tierwise.dsl import types as ty
 from tierwise.dsl.parser import parse
-from tierwise.dsl.regions import region_of
+from tierwise.dsl.regions import Regions, shadowed_by
 from tierwise.dsl.typecheck import Scope, TypeChecker, literal_type
 
 
@@ -276,16 +276,13 @@ def check_reachable(checked: CheckedPolicy) -> None:
     Runs on policies with other errors too: a condition that misuses a name or
     a type simply has no region, so nothing is said about it here.
     """
-    scope = checked.scope
-    constants = {name: c.value.value for name, c in scope.constants.items()}
+    regions = Regions.of_scope(checked.scope)
     for criterion in checked.policy.criteria:
-        earlier: list[ast.Branch] = []
+        earlier: list[tuple[ast.Expr, int]] = []
         for branch in criterion.branches:
             if branch.condition is None:
                 continue
-            cause = _shadowed_by(
-                branch.condition, earlier, scope.facts, constants, scope.sets
-            )
+            cause = shadowed_by(branch.condition, earlier, regions)
             if cause is not None:
                 checked.diagnostics.append(
                     dg.error(
@@ -295,44 +292,7 @@ def check_reachable(checked: CheckedPolicy) -> None:
                         cause,
                     )
                 )
-            earlier.append(branch)
-
-
-def _shadowed_by(
-    condition: ast.Expr,
-    earlier: list[ast.Branch],
-    facts: dict[str, ast.FactDecl],
-    constants: dict[str, Any],
-    sets: dict[str, ast.SetDecl],
-) -> str | None:
-    for branch in earlier:
-        if branch.condition == condition:
-            return f"line {branch.span.line} has the same condition"
-        if isinstance(branch.condition, ast.Literal) and branch.condition.value is True:
-            return f"line {branch.span.line} is always true"
-    mine = region_of(condition, facts, constants, sets)
-    if mine is None:
-        return None
-    fact, region = mine
-    covering = [
-        (b, r[1])
-        for b in earlier
-        if b.condition is not None
-        and (r := region_of(b.condition, facts, constants, sets)) is not None
-        and r[0] == fact
-        and type(r[1]) is type(region)
-    ]
-    if not covering:
-        return None
-    union = covering[0][1]
-    for _, other in covering[1:]:
-        union = union.union(other)  # type: ignore[arg-type]
-    if union.covers(region):  # type: ignore[arg-type]
-        takers = [b for b, r in covering if not r.intersect(region).is_empty()]  # type: ignore[arg-type]
-        lines = ", ".join(str(b.span.line) for b in takers)
-        plural = "s" if len(takers) > 1 else ""
-        return f"every value of '{fact}' it accepts is taken by line{plural} {lines}"
-    return None
+            earlier.append((branch.condition, branch.span.line))
 
 
 # ---- tiers --------------------------------------------------------------------

@@ -113,23 +113,21 @@ class Values:
 Region = Intervals | Values
 
 
-def region_of(
-    expr: ast.Expr,
-    facts: dict[str, ast.FactDecl],
-    constants: dict[str, Any],
-    sets: dict[str, ast.SetDecl],
-) -> tuple[str, Region] | None:
-    """The fact `expr` tests and its region, or None when it has none."""
-    return _Regions(facts, constants, sets).of(expr)
-
-
 @dataclass
-class _Regions:
+class Regions:
+    """Finds regions, knowing the policy's facts, constants and sets."""
+
     facts: dict[str, ast.FactDecl]
     constants: dict[str, Any]
     sets: dict[str, ast.SetDecl]
 
+    @staticmethod
+    def of_scope(scope: Any) -> Regions:
+        constants = {name: c.value.value for name, c in scope.constants.items()}
+        return Regions(scope.facts, constants, scope.sets)
+
     def of(self, expr: ast.Expr) -> tuple[str, Region] | None:
+        """The fact `expr` tests and its region, or None when it has none."""
         match expr:
             case ast.Compare(op=op, left=ast.Name() as left, right=right):
                 return self._compare(left.name, op, right)
@@ -280,3 +278,41 @@ def _join(a: Interval, b: Interval) -> Interval:
     if high is not None and (b[2] is None or b[2] > high or (b[2] == high and b[3])):
         high, high_closed = b[2], b[3]
     return a[0], a[1], high, high_closed
+
+
+def shadowed_by(
+    condition: ast.Expr, earlier: list[tuple[ast.Expr, int]], regions: Regions
+) -> str | None:
+    """Why `condition` can never be the first to hold after `earlier`, if it can't.
+
+    `earlier` lists the conditions tried before it, with their lines.
+    """
+    for other, line in earlier:
+        if other == condition:
+            return f"line {line} has the same condition"
+        if isinstance(other, ast.Literal) and other.value is True:
+            return f"line {line} is always true"
+    mine = regions.of(condition)
+    if mine is None:
+        return None
+    fact, region = mine
+    if region.is_empty():
+        return None  # never true at all: lint says so (TW202)
+    covering: list[tuple[int, Region]] = []
+    for other, line in earlier:
+        found = regions.of(other)
+        if found is not None and found[0] == fact and type(found[1]) is type(region):
+            covering.append((line, found[1]))
+    if not covering or not union_of([r for _, r in covering]).covers(region):  # type: ignore[arg-type]
+        return None
+    takers = [line for line, r in covering if not r.intersect(region).is_empty()]  # type: ignore[arg-type]
+    plural = "s" if len(takers) > 1 else ""
+    lines = ", ".join(str(line) for line in takers)
+    return f"every value of '{fact}' it accepts is taken by line{plural} {lines}"
+
+
+def union_of(regions: list[Region]) -> Region:
+    result = regions[0]
+    for region in regions[1:]:
+        result = result.union(region)  # type: ignore[arg-type]
+    return result
