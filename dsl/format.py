@@ -382,7 +382,8 @@ def _expr(node: ast.Expr) -> str:  # noqa: C901 - one case per node
         case ast.Compare(op=op, left=left, right=right):
             return f"{_wrap(left, _SUM)} {op} {_wrap(right, _SUM)}"
         case ast.Between(operand=operand, low=low, high=high):
-            return f"{_wrap(operand, _SUM)} between {_wrap(low, _SUM)} and {_wrap(high, _SUM)}"
+            bounds = f"{_wrap(low, _SUM)} and {_wrap(high, _SUM)}"
+            return f"{_wrap(operand, _SUM)} between {bounds}"
         case ast.In(operand=operand, collection=collection, negated=negated):
             word = "not in" if negated else "in"
             return f"{_wrap(operand, _SUM)} {word} {_collection(collection)}"

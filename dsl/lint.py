@@ -84,7 +84,7 @@ def _silence(found: list[dg.Diagnostic], source: str) -> list[dg.Diagnostic]:
     return kept
 
 
-# ---- bands and constant conditions ------------------------------------------------------
+# ---- bands and constant conditions -------------------------------------------
 
 
 def _bands(state: _Lint) -> None:
@@ -121,7 +121,8 @@ def _overlaps(
                 continue
             yield dg.warning(
                 BANDS,
-                f"in '{criterion.name}', this band of '{fact}' overlaps line {other.span.line}",
+                f"in '{criterion.name}', this band of '{fact}' overlaps "
+                f"line {other.span.line}",
                 branch.span,
                 f"both take {_describe(shared)}; the earlier line wins",
             )
@@ -198,7 +199,7 @@ def _conditions(policy: ast.Policy) -> Iterator[ast.Expr]:
         )
 
 
-# ---- unused declarations --------------------------------------------------------------
+# ---- unused declarations -----------------------------------------------------
 
 
 def _unused(state: _Lint) -> None:
@@ -244,7 +245,7 @@ def _unused(state: _Lint) -> None:
             )
 
 
-# ---- routes ---------------------------------------------------------------------------
+# ---- routes ------------------------------------------------------------------
 
 
 def _could_fire(condition: ast.Expr | None, tier: str) -> bool | None:
@@ -314,7 +315,8 @@ def _two_assigns(state: _Lint) -> None:
             if shared:
                 state.warn(
                     TWO_ASSIGNS,
-                    f"this route and the one on line {earlier.span.line} can both assign one account",
+                    f"this route and the one on line {earlier.span.line} can both "
+                    "assign one account",
                     route.span,
                     f"both can fire for tier {shared[0]}; with 'all matching fire' "
                     "an account gets every matching route's actions",
@@ -322,7 +324,7 @@ def _two_assigns(state: _Lint) -> None:
                 break
 
 
-# ---- overrides and missing branches -----------------------------------------------------
+# ---- overrides and missing branches ------------------------------------------
 
 
 def _shadowed_overrides(state: _Lint) -> None:
@@ -332,7 +334,8 @@ def _shadowed_overrides(state: _Lint) -> None:
         if cause is not None:
             state.warn(
                 SHADOWED_OVERRIDE,
-                f"override '{override.name}' never fires: an earlier override always fires first",
+                f"override '{override.name}' never fires: an earlier override "
+                "always fires first",
                 override.condition.span,
                 cause,
             )

@@ -295,7 +295,8 @@ def test_a_changed_policy_must_change_its_version(tmp_path: Path) -> None:
         textwrap.dedent(
             """\
         criterion "Size" weight 100
-          employees > 3 and industry in targets and revenue > limit and visits > 1 => 100
+          employees > 3 and industry in targets and revenue > limit => 100
+          visits > 1 => 50
         """
         )
         + TIERS
