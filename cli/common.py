@@ -8,7 +8,12 @@ from pathlib import Path
 
 import click
 
-from tierwise.dsl.diagnostics import Diagnostic, render_text, sort_and_cap
+from tierwise.dsl.diagnostics import (
+    Diagnostic,
+    render_text,
+    sort_and_cap,
+    source_lines,
+)
 from tierwise.dsl.errors import PolicyError, TierwiseError
 
 POLICY_SUFFIX = ".grade"
@@ -34,7 +39,7 @@ def render_diagnostics(
     diagnostics: Sequence[Diagnostic], sources: dict[str, str], cap: int = 50
 ) -> str:
     shown, more = sort_and_cap(diagnostics, cap)
-    blocks = [render_text(d, sources.get(d.file, "").splitlines()) for d in shown]
+    blocks = [render_text(d, source_lines(sources.get(d.file, ""))) for d in shown]
     if more:
         blocks.append(f"... and {more} more")
     return "\n".join(blocks)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tierwise.dsl.diagnostics import source_lines
+
 
 @dataclass(frozen=True)
 class Comment:
@@ -22,7 +24,7 @@ class Comment:
 
 def comments(source: str) -> list[Comment]:
     found = []
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(source_lines(source), start=1):
         column = comment_start(line)
         if column is not None:
             text = line[column:].rstrip()

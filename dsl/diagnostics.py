@@ -87,6 +87,18 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity == "error" for d in diagnostics)
 
 
+def source_lines(source: str) -> list[str]:
+    """A policy's lines as the parser counts them: split on line feeds only.
+
+    `str.splitlines` also splits on form feeds and Unicode line separators,
+    which the parser does not count, and would shift every later line.
+    """
+    return [line.rstrip("\r") for line in source.split("\n")]
+
+
+MAX_SHOWN = 160  # a longer source line is shown cut around the caret
+
+
 def render_text(diagnostic: Diagnostic, source_lines: Sequence[str]) -> str:
     """`file:line:col: severity[code]: message`, the source line and a caret."""
     span = diagnostic.span
@@ -98,7 +110,13 @@ def render_text(diagnostic: Diagnostic, source_lines: Sequence[str]) -> str:
         width = 1
         if span.end_line == span.line and span.end_column > span.column:
             width = span.end_column - span.column
+        column = span.column
+        if len(text) > MAX_SHOWN:
+            start = max(0, column - 1 - MAX_SHOWN // 2)
+            text = "..." + text[start : start + MAX_SHOWN] + "..."
+            column = column - start + 3
+            width = min(width, MAX_SHOWN)
         lines.append(f"  {span.line:>4} | {text}")
-        lines.append("       | " + " " * (span.column - 1) + "^" * width)
+        lines.append("       | " + " " * (column - 1) + "^" * width)
     lines.extend(f"  = {detail}" for detail in diagnostic.details)
     return "\n".join(lines)

@@ -17,7 +17,13 @@ import lark
 
 from tierwise.dsl import ast
 from tierwise.dsl.build import BadLiteral, build_policy
-from tierwise.dsl.diagnostics import BAD_VALUE, SYNTAX, Diagnostic, error
+from tierwise.dsl.diagnostics import (
+    BAD_VALUE,
+    SYNTAX,
+    Diagnostic,
+    error,
+    source_lines,
+)
 from tierwise.dsl.errors import PolicyError
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -107,7 +113,7 @@ def _with_file(diagnostic: Diagnostic, path: str) -> Diagnostic:
 def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: str) -> Diagnostic:
     line, column = exc.line, exc.column
     if line is None or line < 1:  # unexpected end of input
-        lines = source.splitlines() or [""]
+        lines = source_lines(source.rstrip("\n")) or [""]
         line, column = len(lines), len(lines[-1]) + 1
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         found = f"unexpected character {source[exc.pos_in_stream or 0]!r}"

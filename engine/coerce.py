@@ -24,6 +24,9 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _CURRENCY = "$€£¥"
+# No account fact needs numbers beyond 10^±40; refusing them keeps every
+# comparison and division fast and exact (1e999999999 would not be).
+MAGNITUDE = 40
 
 
 class BadValue(ValueError):
@@ -46,6 +49,9 @@ def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
     def coerce(raw: Any) -> Any:
         if raw is None:
             return default
+        if isinstance(raw, dict) or (isinstance(raw, list) and fact.kind != "list"):
+            kind = "an object" if isinstance(raw, dict) else "a list"
+            raise BadValue(f"{_show(raw)} is {kind}, not a single value")
         if isinstance(raw, str):
             stripped = raw.strip()
             if not stripped or (no_value and _is_no_value(stripped, no_value)):
@@ -54,6 +60,12 @@ def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
         return default if value is None else value
 
     return coerce
+
+
+def _show(raw: Any, limit: int = 60) -> str:
+    """A raw value for a message: quoted, and cut short when it is long."""
+    text = str(raw)
+    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}...'"
 
 
 def _is_no_value(text: str, spellings: frozenset[str]) -> bool:
@@ -108,6 +120,8 @@ def to_number(raw: Any) -> Decimal:
         value = Decimal(stripped.replace(",", ""))
     if not value.is_finite():
         raise BadValue(f"'{raw}' is not a finite number")
+    if value and not -MAGNITUDE <= value.adjusted() <= MAGNITUDE:
+        raise BadValue(f"{_show(raw)} is out of range for a number")
     return value
 
 
@@ -121,13 +135,17 @@ def to_money(raw: Any) -> Decimal:
             text = text[1:].strip()
         try:
             return to_number(sign + text)
-        except BadValue:
+        except BadValue as exc:
+            if "is not a number" not in str(exc):
+                raise BadValue(
+                    str(exc).replace(f"'{sign + text}'", f"'{raw}'")
+                ) from None
             raise BadValue(f"'{raw}' is not an amount of money") from None
     return to_number(raw)
 
 
 def to_int(raw: Any) -> int:
-    if isinstance(raw, str):
+    if isinstance(raw, str) and len(raw) < 30:
         try:
             return int(raw)  # the common case; also trims spaces
         except ValueError:
@@ -170,11 +188,23 @@ def _date_converter(fmt: str | None, tz: dt.tzinfo) -> Coercer:
             if len(text) == 10:
                 return dt.date.fromisoformat(text)
             return _aware(_parse_iso_datetime(text), tz).astimezone(tz).date()
-        except ValueError:
+        except (ValueError, OverflowError) as exc:
             want = f"a date in the format '{fmt}'" if fmt else "a date (YYYY-MM-DD)"
-            raise BadValue(f"'{raw}' is not {want}") from None
+            raise _date_problem(raw, want, exc) from None
 
     return convert
+
+
+def _date_problem(raw: Any, want: str, exc: Exception) -> BadValue:
+    """Tell a date in the wrong shape from a date that does not exist."""
+    reason = str(exc)
+    if (
+        isinstance(exc, OverflowError)
+        or "out of range" in reason
+        or "must be in" in reason
+    ):
+        return BadValue(f"{_show(raw)} is not a real date ({reason})")
+    return BadValue(f"{_show(raw)} is not {want}")
 
 
 def _datetime_converter(fmt: str | None, tz: dt.tzinfo) -> Coercer:
@@ -190,13 +220,13 @@ def _datetime_converter(fmt: str | None, tz: dt.tzinfo) -> Coercer:
             if len(text) == 10:
                 return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tz)
             return _aware(_parse_iso_datetime(text), tz)
-        except ValueError:
+        except (ValueError, OverflowError) as exc:
             want = (
                 f"a date and time in the format '{fmt}'"
                 if fmt
                 else ("a date and time (YYYY-MM-DDTHH:MM[:SS][+HH:MM])")
             )
-            raise BadValue(f"'{raw}' is not {want}") from None
+            raise _date_problem(raw, want, exc) from None
 
     return convert
 

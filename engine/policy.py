@@ -32,7 +32,7 @@ from typing import Any
 
 from tierwise.dsl import ast
 from tierwise.dsl.check import CheckedPolicy, check_source
-from tierwise.dsl.diagnostics import Diagnostic
+from tierwise.dsl.diagnostics import Diagnostic, source_lines
 from tierwise.dsl.errors import PolicyError, TierwiseError
 from tierwise.dsl.typecheck import normalize_text
 from tierwise.engine import runtime
@@ -269,7 +269,7 @@ class _Ledger:
 
     def __init__(self, checked: CheckedPolicy, source: str):
         policy = checked.policy
-        lines = source.splitlines()
+        lines = source_lines(source)
         fact_index = {f.name: i for i, f in enumerate(policy.facts)}
         self.fact_names = [f.name for f in policy.facts]
         self.tiers = [t.name for t in policy.tiers]

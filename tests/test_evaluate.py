@@ -201,8 +201,42 @@ BAD_VALUES = [
         id="bool",
     ),
     pytest.param(
-        "day", "2026-13-01", "'2026-13-01' is not a date (YYYY-MM-DD)", id="date"
+        "day",
+        "2026-13-01",
+        "'2026-13-01' is not a real date (month must be in 1..12)",
+        id="impossible-date",
     ),
+    pytest.param(
+        "day",
+        "2026-02-30",
+        "'2026-02-30' is not a real date (day is out of range for month)",
+        id="february-30",
+    ),
+    pytest.param(
+        "day",
+        "last week",
+        "'last week' is not a date (YYYY-MM-DD)",
+        id="words-for-date",
+    ),
+    pytest.param(
+        "day",
+        "0001-01-01T00:00:00+14:00",
+        "'0001-01-01T00:00:00+14:00' is not a real date (date value out of range)",
+        id="date-before-year-one",
+    ),
+    pytest.param(
+        "n", "1e300000", "'1e300000' is out of range for a number", id="huge-exponent"
+    ),
+    pytest.param(
+        "amount", "1e-99", "'1e-99' is out of range for a number", id="tiny-exponent"
+    ),
+    pytest.param(
+        "label",
+        {"first": "Acme"},
+        "'{'first': 'Acme'}' is an object, not a single value",
+        id="nested-object",
+    ),
+    pytest.param("n", [1, 2], "'[1, 2]' is a list, not a single value", id="list"),
     pytest.param(
         "seg",
         "Huge",
@@ -215,13 +249,13 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize(("fact", "raw", "reason"), BAD_VALUES)
 def test_unreadable_values_are_rejected_not_zeroed(
-    fact: str, raw: str, reason: str
+    fact: str, raw: Any, reason: str
 ) -> None:
     compiled = policy('criterion "c" weight 100\n  n > 0 => 100\n')
     with pytest.raises(RecordError) as caught:
         compiled.grade({fact: raw})
     (problem,) = caught.value.problems
-    assert (problem.field, problem.value, problem.reason) == (fact, raw, reason)
+    assert (problem.field, problem.value, problem.reason) == (fact, str(raw), reason)
 
 
 def test_every_bad_field_of_a_record_is_reported() -> None:
