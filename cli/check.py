@@ -17,6 +17,7 @@ from tierwise.cli.common import (
     render_diagnostics,
 )
 from tierwise.dsl.diagnostics import Diagnostic
+from tierwise.dsl.files import read_policy
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def run_check(options: CheckOptions) -> tuple[list[Diagnostic], dict[str, str], 
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
     for path in files:
-        source = path.read_text(encoding="utf-8")
+        source = read_policy(path)
         sources[str(path)] = source
         diagnostics += _check_one(path, source, options.base)
     if options.strict:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from tierwise.cli.common import plural, policy_files, print_policy_error
+from tierwise.dsl.files import read_policy
 
 
 @click.command()
@@ -31,7 +32,7 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     changed: list[Path] = []
     broken = 0
     for path in policy_files(paths):
-        source = path.read_text(encoding="utf-8")
+        source = read_policy(path)
         try:
             formatted = format_source(source, str(path))
         except PolicyError as exc:

@@ -24,11 +24,12 @@ def build_policy(tree: lark.Tree[Token], source: str) -> ast.Policy:
 
 
 class BadLiteral(Exception):
-    """A literal that lexes but means nothing, such as the date 2026-13-01."""
+    """Text that parses but means nothing, such as the date 2026-13-01."""
 
-    def __init__(self, message: str, span: ast.Span):
+    def __init__(self, message: str, span: ast.Span, code: str = "TW112"):
         super().__init__(message)
         self.span = span
+        self.code = code
 
 
 class _Source:
@@ -353,6 +354,12 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         expect: list[ast.Expectation] = []
         for key, value in c[1:]:
             if key == "as_of":
+                if as_of is not None:
+                    raise BadLiteral(
+                        f"test '{unquote(c[0])}' has a second 'as of' line",
+                        value[1],
+                        "TW117",
+                    )
                 as_of, as_of_span = value
             elif key == "given":
                 given.extend(value)
@@ -425,14 +432,22 @@ class _Builder(lark.Transformer):  # type: ignore[type-arg]
         return ast.IsMissing(c[0], True, self._span(meta))
 
     def within_past(self, meta: Any, c: list[Any]) -> ast.Within:
-        return ast.Within(
-            c[0], int(number(c[1])), _unit(c[2]), "past", self._span(meta)
-        )
+        amount = self._whole(c[1])
+        return ast.Within(c[0], amount, _unit(c[2]), "past", self._span(meta))
 
     def within_next(self, meta: Any, c: list[Any]) -> ast.Within:
-        return ast.Within(
-            c[0], int(number(c[1])), _unit(c[2]), "next", self._span(meta)
-        )
+        amount = self._whole(c[1])
+        return ast.Within(c[0], amount, _unit(c[2]), "next", self._span(meta))
+
+    def _whole(self, token: Token) -> int:
+        value = number(token)
+        if value != value.to_integral_value():
+            raise BadLiteral(
+                f"'{token}' is not a whole number: count periods in whole days, "
+                "weeks, months or years",
+                self._span(token),
+            )
+        return int(value)
 
     def tier_is(self, meta: Any, c: list[Any]) -> ast.TierIs:
         return ast.TierIs((str(c[0]),), self._span(meta))

@@ -9,6 +9,8 @@ trusts what the checks proved and does not look again.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import functools
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -18,7 +20,8 @@ from decimal import Decimal
 from tierwise.dsl import ast
 from tierwise.dsl import diagnostics as dg
 from tierwise.dsl import types as ty
-from tierwise.dsl.parser import parse
+from tierwise.dsl.errors import PolicyError
+from tierwise.dsl.parser import keywords, parse
 from tierwise.dsl.regions import Regions, shadowed_by
 from tierwise.dsl.typecheck import Scope, TypeChecker, literal_type
 
@@ -84,11 +87,15 @@ def check_header(checked: CheckedPolicy) -> None:
     try:
         zoneinfo.ZoneInfo(policy.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zones = zoneinfo.available_timezones()
+        same = [z for z in zones if z.casefold() == policy.time_zone.casefold()]
+        hint = (f"did you mean '{same[0]}'?",) if same else ()
         checked.diagnostics.append(
             dg.error(
                 dg.BAD_TIME_ZONE,
                 f"unknown time zone '{policy.time_zone}'",
                 policy.time_zone_span,
+                *(hint or dg.did_you_mean(policy.time_zone, zones)),
                 "use an IANA name such as 'UTC', 'Europe/London' or 'America/New_York'",
             )
         )
@@ -103,6 +110,17 @@ def check_names(checked: CheckedPolicy) -> None:
         *(("constant", c.name, c.span) for c in policy.constants),
     ]
     checked.diagnostics += _duplicates(declared, "name")
+    for fact in policy.facts:
+        if fact.name in keywords() and not _usable_as_name(fact.name):
+            checked.diagnostics.append(
+                dg.error(
+                    dg.RESERVED_NAME,
+                    f"'{fact.name}' is a word of the policy language, not a fact name",
+                    fact.span,
+                    f"rename it, for example '{fact.name}_value', and keep "
+                    f'from "{fact.source or fact.name}"',
+                )
+            )
     for kind, span in policy.repeated_blocks:
         checked.diagnostics.append(
             dg.error(
@@ -124,6 +142,29 @@ def check_names(checked: CheckedPolicy) -> None:
     checked.diagnostics += _duplicates(
         [("test", t.name, t.span) for t in policy.tests], "test"
     )
+
+
+@functools.cache
+def _usable_as_name(word: str) -> bool:
+    """Whether a keyword still reads as a fact name wherever facts are used.
+
+    Most keywords only mean something in one spot (`since` after `days`), so
+    a fact may take their name; a few (`tier`, `not`, `days`) would be read
+    as the keyword where a fact is expected.
+    """
+    n = word
+    probe = (
+        f'policy "p" version 1\ncriterion "c" weight 1\n'
+        f"  {n} > 1 and {n} in s and not {n} and days since {n} > 1 => 1\n"
+        f'override "o"\n  when {n} = 1 => exclude, reason "r"\n'
+        f'routes\n  {n} = 1 => tag "t"\n'
+        f'test "t"\n  given {n} 1\n  expect tier A\n'
+    )
+    try:
+        parse(probe)
+    except PolicyError:
+        return False
+    return True
 
 
 def _duplicates(
@@ -174,6 +215,15 @@ def _fact_problems(fact: ast.FactDecl, fact_type: ty.Type) -> Iterable[dg.Diagno
             f"'format' only applies to dates, and '{fact.name}' is {fact_type}",
             fact.span,
         )
+    if fact.split_on == "":
+        yield dg.error(dg.BAD_VALUE, "'split on' needs a separator", fact.span)
+    if fact.date_format is not None and not _date_format_works(fact.date_format):
+        yield dg.error(
+            dg.BAD_VALUE,
+            f"'{fact.date_format}' is not a date format that reads back what it writes",
+            fact.span,
+            "use strftime codes for at least the year, e.g. '%m/%d/%Y' or '%Y'",
+        )
     if fact.exact and kind not in ("text", "list", "enum"):
         yield dg.error(
             dg.MISPLACED,
@@ -193,6 +243,21 @@ def _fact_problems(fact: ast.FactDecl, fact_type: ty.Type) -> Iterable[dg.Diagno
             f"must be a value of its type",
             fact.default.span,
         )
+
+
+def _date_format_works(fmt: str) -> bool:
+    """A format must read back what it writes, and say at least the year.
+
+    A format without a month or day (`%Y`) reads the first of the year.
+    """
+    if not any(code in fmt for code in ("%Y", "%y", "%G")):
+        return False
+    sample = dt.datetime(2031, 11, 23, 14, 35, 51)
+    try:
+        read = dt.datetime.strptime(sample.strftime(fmt), fmt)
+    except ValueError:
+        return False
+    return read.year == sample.year
 
 
 def _default_fits(fact: ast.FactDecl, value: ast.Value) -> bool:
@@ -262,10 +327,11 @@ def _branch_layout(criterion: ast.Criterion) -> Iterable[dg.Diagnostic]:
         seen_final = seen_final or branch.kind != "when"
     for kind in ("otherwise", "missing"):
         if counts[kind] > 1:
+            second = [b for b in criterion.branches if b.kind == kind][1]
             yield dg.error(
                 dg.DUPLICATE_BRANCH,
                 f"criterion '{criterion.name}' has {counts[kind]} '{kind}' branches",
-                criterion.span,
+                second.span,
             )
 
 
@@ -330,10 +396,8 @@ def _tier_order(tiers: tuple[ast.TierLine, ...]) -> Iterable[dg.Diagnostic]:
                 "so it must be the last tier",
                 tier.span,
             )
-        if previous is None:
-            previous = tier
-            continue
-        yield from _tier_pair(previous, tier)
+        if previous is not None and previous.bound == "from":
+            yield from _tier_pair(previous, tier)
         previous = tier
 
 
@@ -438,6 +502,15 @@ def check_routes(checked: CheckedPolicy) -> None:
 def check_tests(checked: CheckedPolicy) -> None:
     scope = checked.scope
     for test in checked.policy.tests:
+        if not test.expect:
+            checked.diagnostics.append(
+                dg.error(
+                    dg.TEST_SHAPE,
+                    f"test '{test.name}' expects nothing, so it cannot fail",
+                    test.span,
+                    "add an 'expect' line, e.g. 'expect tier A'",
+                )
+            )
         for given in test.given:
             if given.fact not in scope.facts:
                 checked.diagnostics.append(
@@ -472,8 +545,57 @@ def _unknown_tier(
         )
 
 
+MAX_DEPTH = 32
+# How far `within` may reach; further has no use and overflows the calendar.
+MAX_WITHIN = {"days": 36_600, "weeks": 5_200, "months": 1_200, "years": 100}
+
+
+def check_limits(checked: CheckedPolicy) -> None:
+    """Conditions stay within what evaluates quickly and safely."""
+    policy = checked.policy
+    conditions = [b.condition for c in policy.criteria for b in c.branches]
+    conditions += [o.condition for o in policy.overrides]
+    if policy.routes is not None:
+        conditions += [r.condition for r in policy.routes.routes]
+    for condition in conditions:
+        if condition is None:
+            continue
+        depth = _depth(condition)
+        if depth > MAX_DEPTH:
+            checked.diagnostics.append(
+                dg.error(
+                    dg.TOO_DEEP,
+                    f"this condition nests {depth} levels deep; at most {MAX_DEPTH}",
+                    condition.span,
+                    "split it into several branches or criteria",
+                )
+            )
+            continue
+        for node in ast.walk(condition):
+            if isinstance(node, ast.Within) and node.amount > MAX_WITHIN[node.unit]:
+                checked.diagnostics.append(
+                    dg.error(
+                        dg.BAD_VALUE,
+                        f"'within {node.amount} {node.unit}' reaches too far; "
+                        f"at most {MAX_WITHIN[node.unit]} {node.unit}",
+                        node.span,
+                    )
+                )
+
+
+def _depth(node: ast.Expr) -> int:
+    """How deeply `node` nests, without recursing as deep as it does."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.children(current))
+    return deepest
+
+
 # The passes, in the order they run.
 PASSES: tuple[Callable[[CheckedPolicy], None], ...] = (
+    check_limits,
     check_header,
     check_names,
     check_facts,

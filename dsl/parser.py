@@ -18,8 +18,8 @@ import lark
 from tierwise.dsl import ast
 from tierwise.dsl.build import BadLiteral, build_policy
 from tierwise.dsl.diagnostics import (
-    BAD_VALUE,
     SYNTAX,
+    TOO_DEEP,
     Diagnostic,
     error,
     source_lines,
@@ -95,7 +95,14 @@ def parse(source: str, path: str = "<policy>") -> ast.Policy:
         if not isinstance(exc.orig_exc, BadLiteral):
             raise
         bad = exc.orig_exc
-        diagnostic = error(BAD_VALUE, str(bad), bad.span)
+        diagnostic = error(bad.code, str(bad), bad.span)
+        raise PolicyError(path, source, [_with_file(diagnostic, path)]) from None
+    except RecursionError:
+        diagnostic = error(
+            TOO_DEEP,
+            "the policy nests parentheses too deeply to read",
+            ast.Span(1, 1, 1, 1),
+        )
         raise PolicyError(path, source, [_with_file(diagnostic, path)]) from None
 
 
@@ -115,9 +122,13 @@ def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: str) -> Dia
     if line is None or line < 1:  # unexpected end of input
         lines = source_lines(source.rstrip("\n")) or [""]
         line, column = len(lines), len(lines[-1]) + 1
+    details: tuple[str, ...] = ()
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
-        found = f"unexpected character {source[exc.pos_in_stream or 0]!r}"
+        char = source[exc.pos_in_stream or 0]
+        found = f"unexpected character {char!r}"
         width = 1
+        if char.isalpha():
+            details = ("names use the letters a-z and A-Z, digits and _",)
     elif isinstance(exc, lark.exceptions.UnexpectedToken):
         found = f"unexpected {_describe_token(exc.token)}"
         width = max(1, len(str(exc.token.value).split("\n")[0]))
@@ -128,7 +139,8 @@ def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: str) -> Dia
     # the lexer was offered, which includes NAME everywhere (see _WholeWords).
     acceptable = getattr(exc, "accepts", None) or getattr(exc, "expected", None)
     expected = _describe_expected(set(acceptable or ()))
-    details = (f"expected {expected}",) if expected else ()
+    if expected:
+        details += (f"expected {expected}",)
     return error(SYNTAX, found, span, *details)
 
 

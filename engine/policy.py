@@ -34,6 +34,7 @@ from tierwise.dsl import ast
 from tierwise.dsl.check import CheckedPolicy, check_source
 from tierwise.dsl.diagnostics import Diagnostic, source_lines
 from tierwise.dsl.errors import PolicyError, TierwiseError
+from tierwise.dsl.files import read_policy
 from tierwise.dsl.typecheck import normalize_text
 from tierwise.engine import runtime
 from tierwise.engine.coerce import BadValue, make_coercer, time_zone
@@ -101,12 +102,7 @@ def resolve_as_of(value: Any, tz: dt.tzinfo) -> AsOf:
 
 def load_policy(path: str | Path) -> CompiledPolicy:
     """Read, check and compile a policy file; raise `PolicyError` if it has errors."""
-    path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TierwiseError(f"cannot read policy {path}: {exc}") from None
-    return compile_policy(source, str(path))
+    return compile_policy(read_policy(path), str(path))
 
 
 def compile_policy(source: str, path: str = "<policy>") -> CompiledPolicy:

@@ -8,6 +8,7 @@ import pytest
 
 from tierwise.dsl.check import check_source
 from tierwise.dsl.diagnostics import render_text
+from tierwise.dsl.errors import PolicyError
 
 HEAD = """\
 policy "p" version 1
@@ -99,7 +100,7 @@ CASES = [
     ),
     pytest.param(
         'criterion "c" weight 100\n  otherwise => 1\n  otherwise => 2\n' + TIERS,
-        ("TW115", "criterion 'c' has 2 'otherwise' branches", 10, 11),
+        ("TW115", "criterion 'c' has 2 'otherwise' branches", 12, 3),
         id="two-otherwise",
     ),
     pytest.param(
@@ -260,3 +261,112 @@ def test_all_problems_of_a_policy_in_one_run_with_carets() -> None:
           = the lowest possible score is 0
           = end the tiers with a 'below 40' tier, or lower 'B' to 'from 0'"""
     )
+
+
+MORE = [
+    pytest.param(
+        SIZE + TIERS.replace("B below 50", "B below 50\n  C below 40"),
+        ("TW105", "tier 'B' takes every score below 50, so it must be the last tier",
+         14, 3),
+        id="no-follow-on-gap-after-a-misplaced-below",
+    ),
+    pytest.param(
+        SIZE + TIERS + 'test "t"\n  given employees 5\n',
+        ("TW117", "test 't' expects nothing, so it cannot fail", 15, 6),
+        id="test-without-expectation",
+    ),
+    pytest.param(
+        'criterion "c" weight 100\n  since within 200 years => 1\n' + TIERS,
+        ("TW112", "'within 200 years' reaches too far; at most 100 years", 11, 3),
+        id="within-too-far",
+    ),
+    pytest.param(
+        'criterion "c" weight 100\n  ' + " + ".join(["employees"] * 40) + " > 1 => 1\n"
+        + TIERS,
+        ("TW118", "this condition nests 41 levels deep; at most 32", 11, 3),
+        id="too-deep",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "expected"), MORE)
+def test_structural_problems(body: str, expected: tuple[str, str, int, int]) -> None:
+    assert only(body) == expected
+
+
+FACT_PROBLEMS = [
+    pytest.param(
+        "  tier int\n",
+        ("TW116", "'tier' is a word of the policy language, not a fact name"),
+        id="reserved-word",
+    ),
+    pytest.param(
+        '  tags list of text split on ""\n',
+        ("TW112", "'split on' needs a separator"),
+        id="empty-separator",
+    ),
+    pytest.param(
+        '  seen date format "hello"\n',
+        ("TW112", "'hello' is not a date format that reads back what it writes"),
+        id="format-without-a-date",
+    ),
+    pytest.param(
+        '  seen date format "%Q/%d"\n',
+        ("TW112", "'%Q/%d' is not a date format that reads back what it writes"),
+        id="unknown-format-code",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fact", "expected"), FACT_PROBLEMS)
+def test_fact_declarations(fact: str, expected: tuple[str, str]) -> None:
+    found = diagnostics(SIZE + TIERS, HEAD + "facts\n" + fact)
+    assert [(code, message) for code, message, _, _ in found] == [expected]
+
+
+def test_a_fact_may_take_a_keyword_that_cannot_be_confused() -> None:
+    assert diagnostics(SIZE + TIERS, HEAD + "facts\n  since_date date\n") == []
+
+
+def test_time_zone_in_the_wrong_case_gets_a_suggestion() -> None:
+    head = HEAD.replace("version 1\n", 'version 1\n  time zone "europe/london"\n')
+    checked = check_source(head + SIZE + TIERS, "p.grade")
+    (diagnostic,) = checked.diagnostics
+    assert diagnostic.details[0] == "did you mean 'Europe/London'?"
+
+
+BUILD_ERRORS = [
+    pytest.param(
+        'criterion "c" weight 1\n  since within 1.5 months => 1\n',
+        "TW112",
+        "'1.5' is not a whole number: count periods in whole days, weeks, months or "
+        "years",
+        id="fractional-period",
+    ),
+    pytest.param(
+        'test "t"\n  as of 2026-01-01\n  as of 2026-02-01\n  expect tier A\n',
+        "TW117",
+        "test 't' has a second 'as of' line",
+        id="two-as-of",
+    ),
+    pytest.param(
+        'criterion "c" weight 1\n  ' + "not " * 3000 + "x => 1\n",
+        "TW118",
+        "the policy nests parentheses too deeply to read",
+        id="absurd-nesting",
+    ),
+    pytest.param(
+        "facts\n  gr\u00f6\u00dfe int\n",
+        "TW100",
+        "unexpected character '\u00f6'",
+        id="non-ascii-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "code", "message"), BUILD_ERRORS)
+def test_text_that_parses_but_means_nothing(body: str, code: str, message: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        check_source('policy "p" version 1\n' + body, "p.grade")
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.message) == (code, message)
