@@ -15,13 +15,14 @@ alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from tierwise.dsl import ast
-from tierwise.dsl.typecheck import normalize_text
+from tierwise.dsl.typecheck import text_key
 
 # An interval (low, low_closed, high, high_closed); None means unbounded.
 Interval = tuple[Any, bool, Any, bool]
@@ -212,19 +213,14 @@ class Regions:
         kind = self._kind(name)
         if kind in ("text", "enum"):
             exact = self.facts[name].exact
-            return (
-                value.strip()
-                if exact
-                else normalize_text(value)
-                if isinstance(value, str)
-                else None
-            )
+            return text_key(value, exact) if isinstance(value, str) else None
         if kind in ("int", "number", "money"):
             return value if isinstance(value, Decimal) else None
         if kind == "bool":
             return value if isinstance(value, bool) else None
         if kind == "date":
-            return value if type(value).__name__ == "date" else None
+            is_date = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+            return value if is_date else None
         return None
 
     def _kind(self, name: str) -> str | None:

@@ -10,6 +10,7 @@ criterion).
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -319,6 +320,15 @@ class TypeChecker:
 
 def normalize_text(text: str) -> str:
     """Text as people mean it: trimmed, Unicode NFC, case-folded."""
-    import unicodedata
-
     return unicodedata.normalize("NFC", text.strip()).casefold()
+
+
+def text_key(value: str, exact: bool) -> str:
+    """How text is compared: as people mean it, or exactly.
+
+    Exactly keeps case; it still trims and NFC-normalizes, because text that
+    looks the same (an accent typed as one character or as two) is the same.
+    """
+    if exact:
+        return unicodedata.normalize("NFC", value.strip())
+    return normalize_text(value)

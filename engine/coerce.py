@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tierwise.dsl import ast
-from tierwise.dsl.typecheck import normalize_text
+from tierwise.dsl.typecheck import normalize_text, text_key
 
 Coercer = Callable[[Any], Any]
 
@@ -31,11 +31,6 @@ MAGNITUDE = 40
 
 class BadValue(ValueError):
     """A raw value that cannot be read as its fact's type."""
-
-
-def text_key(value: str, exact: bool) -> str:
-    """How text is compared: as people mean it, or exactly (only trimmed)."""
-    return value.strip() if exact else normalize_text(value)
 
 
 def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:

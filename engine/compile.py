@@ -21,8 +21,8 @@ from typing import Any
 from tierwise.dsl import ast
 from tierwise.dsl import types as ty
 from tierwise.dsl.check import CheckedPolicy
+from tierwise.dsl.typecheck import text_key
 from tierwise.engine import runtime
-from tierwise.engine.coerce import text_key
 
 logger = logging.getLogger(__name__)
 

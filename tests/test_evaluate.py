@@ -154,6 +154,7 @@ TEXT = [
     pytest.param('label != "x"', "X", "otherwise", id="not-equal"),
     pytest.param('code = "X-1"', "x-1", "otherwise", id="exact-keeps-case"),
     pytest.param('code = "X-1"', " X-1 ", "1", id="exact-still-trims"),
+    pytest.param('code = "Caf\u00e9"', "Cafe\u0301", "1", id="exact-still-nfc"),
     pytest.param('tags contains "AWS"', "stripe; aws", "1", id="list-contains"),
     pytest.param('tags contains any of "x", "Stripe"', "Stripe;AWS", "1", id="any-of"),
     pytest.param(
