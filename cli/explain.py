@@ -62,8 +62,9 @@ def _because(
     if branch == "when":
         return f"{condition}{where}"
     if branch == "missing":
-        facts = ", ".join(missing) if missing else "a fact"
-        return f"missing {facts}{where}"
+        if not missing:  # unknown without a missing fact: a division by zero
+            return f"a condition could not be decided (division by zero){where}"
+        return f"missing {', '.join(missing)}{where}"
     return f"otherwise{where}" if line else "no branch matched"
 
 
@@ -144,10 +145,26 @@ def _facts(
     for record in reader:
         if not record.fields:
             continue
-        column = record.fields.index(id_column) if id_column in record.fields else 0
-        if (
-            column < len(record.values)
-            and str(record.values[column]).strip() == account_id
-        ):
-            return dict(zip(record.fields, record.values)), account_id
+        column = _id_position(record.fields, id_column, input_path)
+        values = record.values
+        if column >= len(values) or str(values[column]).strip() != account_id:
+            continue
+        if record.problem is not None:
+            raise TierwiseError(
+                f"{input_path}:{record.line}: account '{account_id}' cannot be "
+                f"graded: {record.problem}"
+            )
+        return dict(zip(record.fields, values)), account_id
     raise TierwiseError(f"no account with id '{account_id}' in {input_path}")
+
+
+def _id_position(fields: tuple[str, ...], id_column: str | None, path: str) -> int:
+    """Where the ids are: the named column (in any case) or the first one."""
+    from tierwise.dsl.errors import TierwiseError
+
+    if id_column is None:
+        return 0
+    folded = [field.casefold() for field in fields]
+    if id_column.casefold() not in folded:
+        raise TierwiseError(f"no column '{id_column}' in {path}")
+    return folded.index(id_column.casefold())

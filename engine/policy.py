@@ -82,22 +82,37 @@ def resolve_as_of(value: Any, tz: dt.tzinfo) -> AsOf:
     if value is None:
         value = dt.datetime.now(dt.UTC)
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                value = dt.date.fromisoformat(text)
-            else:
-                value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise TierwiseError(
-                f"as-of '{text}' is not a date (YYYY-MM-DD) or date and time"
-            ) from None
+        value = _parse_as_of(value)
+    if not isinstance(value, dt.date):
+        raise TierwiseError(f"as-of {value!r} must be a date, a date and time or text")
+    if not dt.date(1900, 1, 1) <= _day(value) <= dt.date(9000, 1, 1):
+        raise TierwiseError(f"as-of {value.isoformat()} is out of range (1900 to 9000)")
     if isinstance(value, dt.datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=tz)
         local = aware.astimezone(tz)
         return AsOf(aware.isoformat(), local.date(), aware)
     end_of_day = dt.datetime.combine(value, dt.time.max, tz)
     return AsOf(value.isoformat(), value, end_of_day)
+
+
+def _day(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _parse_as_of(text: str) -> dt.date:
+    """`2026-12-01` (the whole day) or `2026-12-01T09:00[:00][Z|+01:00]`."""
+    text = text.strip()
+    try:
+        if "T" not in text and " " not in text:
+            return dt.date.fromisoformat(text)
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise TierwiseError(
+            f"as-of '{text}' is not a date (YYYY-MM-DD) or a date and time "
+            "(YYYY-MM-DDTHH:MM, optionally with Z or an offset)"
+        ) from None
 
 
 def load_policy(path: str | Path) -> CompiledPolicy:
@@ -208,8 +223,14 @@ class CompiledPolicy:
     ) -> GradeResult:
         """Grade one account given as a mapping of field names to raw values.
 
-        Raises `RecordError` if a value cannot be read as its fact's type.
+        Raises `RecordError` if a value cannot be read as its fact's type. A
+        field that names no fact is ignored; a fact with no field is missing.
         """
+        if not isinstance(facts, Mapping):
+            raise TierwiseError(
+                f"facts must be a mapping of field names to values, not "
+                f"{type(facts).__name__}"
+            )
         raw, names = self._from_mapping(facts)
         resolved = as_of if isinstance(as_of, AsOf) else self.as_of(as_of)
         return self.grade_values(self.coerce(raw, names), resolved, id)
@@ -221,10 +242,19 @@ class CompiledPolicy:
         as_of: Any = None,
         id_field: str | None = None,
     ) -> Iterator[GradeResult | Rejected]:
-        """Grade a stream of accounts; bad records come out as `Rejected`, in order."""
+        """Grade a stream of accounts; bad records come out as `Rejected`, in order.
+
+        A record's id is its `id_field`, or else its `id` field in any case.
+        `line` in a `Rejected` is the record's position in the stream.
+        """
         resolved = as_of if isinstance(as_of, AsOf) else self.as_of(as_of)
         for number, record in enumerate(records, start=1):
-            key = id_field or next(iter(record), None)
+            if not isinstance(record, Mapping):
+                raise TierwiseError(
+                    f"record {number} is {type(record).__name__}, not a mapping of "
+                    "field names to values"
+                )
+            key = id_field or next((k for k in record if k.casefold() == "id"), None)
             ident = None if key is None or record.get(key) is None else str(record[key])
             try:
                 yield self.grade(record, as_of=resolved, id=ident)

@@ -419,3 +419,48 @@ def test_grade_json_inputs(
     found = list(csv.reader(rejects.read_text("utf-8").splitlines()))[1:]
     assert [tuple(row[:4]) for row in found] == rejected
     assert all(row[4] for row in found)  # every reject has a reason
+
+
+def test_explain_refuses_a_row_grade_would_reject(
+    tmp_path: Path, policy_file: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Account,Employees,Industry\nshort,5\n", "utf-8")
+    result = run("explain", str(policy_file), "--input", str(path), "--id", "short")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:2: account 'short' cannot be graded: the row has 2 fields "
+        "but the header has 3\n"
+    )
+
+
+def test_explain_names_a_missing_id_column(policy_file: Path, accounts: Path) -> None:
+    result = run(
+        "explain", str(policy_file), "--input", str(accounts), "--id", "acme",
+        "--id-column", "Name",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == f"error: no column 'Name' in {accounts}\n"
+    found = run(
+        "explain", str(policy_file), "--input", str(accounts), "--id", "acme",
+        "--id-column", "account", "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert found.stdout.startswith("acme: tier A, score 100\n")
+
+
+def test_explain_says_when_a_division_by_zero_decided(tmp_path: Path) -> None:
+    path = tmp_path / "ratio.grade"
+    path.write_text(
+        'policy "r" version 1\nfacts\n  revenue money\n  staff int\n'
+        'criterion "Ratio" weight 100\n  revenue / staff > 10 => 100\n'
+        "tiers\n  A from 50\n  B below 50\n",
+        "utf-8",
+    )
+    facts = '{"revenue": "100", "staff": "0"}'
+    result = run("explain", str(path), "--facts", facts, "--as-of", "2026-12-01")
+    row = result.stdout.splitlines()[4]
+    assert row.split() == "Ratio 100 0 0 a condition could not be decided".split() + [
+        "(division",
+        "by",
+        "zero)",
+    ]

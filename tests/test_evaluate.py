@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tierwise.engine.policy import CompiledPolicy, RecordError, compile_policy
+from tierwise.dsl.errors import TierwiseError
+from tierwise.engine.policy import (
+    CompiledPolicy,
+    RecordError,
+    compile_policy,
+    resolve_as_of,
+)
 
 FACTS = """\
 policy "p" version 1
@@ -429,3 +435,44 @@ def test_columns_are_matched_by_source_then_loosely() -> None:
     )
     assert compiled.grade({"Num. Of Employees ": "50"}).score == Decimal(100)
     assert compiled.grade({"employees": "50"}).score == Decimal(100)
+
+
+AS_OF = [
+    ("2026-12-01", "2026-12-01"),
+    ("20261201", "2026-12-01"),
+    ("2026-12-01T10:00Z", "2026-12-01T10:00:00+00:00"),
+    ("2026-12-01T10:00:00+01:00", "2026-12-01T10:00:00+01:00"),
+]
+
+
+@pytest.mark.parametrize(("text", "label"), AS_OF)
+def test_as_of_spellings(text: str, label: str) -> None:
+    assert resolve_as_of(text, dt.UTC).label == label
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-12-01Z", "as-of '2026-12-01Z' is not a date (YYYY-MM-DD) or a date"),
+        ("0001-01-15", "as-of 0001-01-15 is out of range (1900 to 9000)"),
+        (12345, "as-of 12345 must be a date, a date and time or text"),
+    ],
+)
+def test_bad_as_of_values(value: Any, message: str) -> None:
+    with pytest.raises(TierwiseError) as caught:
+        resolve_as_of(value, dt.UTC)
+    assert str(caught.value).startswith(message)
+
+
+def test_grade_many_wants_mappings() -> None:
+    compiled = policy('criterion "c" weight 100\n  n >= 100 => 100\n')
+    with pytest.raises(TierwiseError, match="record 2 is str, not a mapping"):
+        list(compiled.grade_many([{"n": 1}, "x"], as_of="2026-12-01"))
+
+
+def test_a_list_of_values_in_a_condition_may_continue_on_the_next_line() -> None:
+    compiled = policy(
+        'criterion "c" weight 100\n'
+        '  label in "Software",\n           "Fintech" => 100\n'
+    )
+    assert compiled.grade({"label": "fintech"}, as_of="2026-12-01").score == 100
