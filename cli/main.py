@@ -18,6 +18,7 @@ import click
 
 from tierwise import __version__
 from tierwise.cli.check import check
+from tierwise.cli.diff import diff
 from tierwise.cli.explain import explain
 from tierwise.cli.fmt import fmt
 from tierwise.cli.grade import grade
@@ -52,3 +53,4 @@ main.add_command(test)
 main.add_command(grade)
 main.add_command(explain)
 main.add_command(fmt)
+main.add_command(diff)

@@ -25,3 +25,16 @@ def test_readme_python_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_docstring_examples(module: str) -> None:
     failures, tried = doctest.testmod(importlib.import_module(module))
     assert tried > 0 and failures == 0
+
+
+def test_readme_policy_checks_and_its_tests_pass() -> None:
+    from tierwise.engine.policy import compile_policy
+    from tierwise.engine.testing import run_tests
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A policy, line by line", 1)[1]
+    source = re.search(r"```\n(.*?)```", section, flags=re.S).group(1)  # type: ignore[union-attr]
+    policy = compile_policy(source, "README.md")
+    assert policy.warnings == []
+    outcomes = run_tests(policy)
+    assert outcomes and all(o.passed for o in outcomes), [o.failures for o in outcomes]
