@@ -22,6 +22,7 @@ from tierwise.cli.diff import diff
 from tierwise.cli.explain import explain
 from tierwise.cli.fmt import fmt
 from tierwise.cli.grade import grade
+from tierwise.cli.schema import schema
 from tierwise.cli.test import test
 from tierwise.dsl.errors import PolicyError, TierwiseError
 
@@ -54,3 +55,4 @@ main.add_command(grade)
 main.add_command(explain)
 main.add_command(fmt)
 main.add_command(diff)
+main.add_command(schema)

@@ -45,6 +45,11 @@ SIMPLE = {
 }
 
 
+# How a yes/no value may be written, in any case.
+TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0"})
+
+
 def enum(values: tuple[str, ...]) -> Type:
     return Type("one of " + ", ".join(f'"{v}"' for v in values), "text", values)
 

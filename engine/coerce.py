@@ -17,11 +17,10 @@ from typing import Any
 
 from tierwise.dsl import ast
 from tierwise.dsl.typecheck import normalize_text, text_key
+from tierwise.dsl.types import FALSE_WORDS, TRUE_WORDS
 
 Coercer = Callable[[Any], Any]
 
-TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
-FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _CURRENCY = "$€£¥"
 # No account fact needs numbers beyond 10^±40; refusing them keeps every
