@@ -130,6 +130,8 @@ class Regions:
     def of(self, expr: ast.Expr) -> tuple[str, Region] | None:
         """The fact `expr` tests and its region, or None when it has none."""
         match expr:
+            case ast.Compare(op=op, left=ast.DaysBetween() as days, right=right):
+                return self._days(days, op, right)
             case ast.Compare(op=op, left=ast.Name() as left, right=right):
                 return self._compare(left.name, op, right)
             case ast.Compare(op=op, left=left, right=ast.Name() as right):
@@ -153,7 +155,43 @@ class Regions:
                 return self._combine(ops, isinstance(expr, ast.And))
             case ast.Name(name=name) if self._kind(name) == "bool":
                 return name, Values(frozenset([True]))
+            case ast.Within(operand=ast.Name(name=name)) if self._kind(name) == "date":
+                return self._within(name, expr)
         return None
+
+    def _within(self, name: str, within: ast.Within) -> tuple[str, Region] | None:
+        """`d within 30 days` is `0 <= days since d <= 30`, for a date `d`.
+
+        Months and years are left alone: how many days they hold depends on
+        the as-of.
+        """
+        per_unit = {"days": 1, "weeks": 7}.get(within.unit)
+        if per_unit is None:
+            return None
+        reach = Decimal(within.amount * per_unit)
+        low, high = (
+            (Decimal(0), reach) if within.direction == "past" else (-reach, Decimal(0))
+        )
+        return f"days since {name}", Intervals.of(low, True, high, True, True)
+
+    def _days(
+        self, days: ast.DaysBetween, op: str, other: ast.Expr
+    ) -> tuple[str, Region] | None:
+        """`days since d < 90` as a region of the days since `d`."""
+        operand = days.operand
+        if days.unit != "days" or not isinstance(operand, ast.Name):
+            return None
+        if self._kind(operand.name) != "date":
+            return None
+        value = other.value if isinstance(other, ast.Literal) else None
+        if isinstance(other, ast.Name):
+            value = self.constants.get(other.name)
+        if not isinstance(value, Decimal):
+            return None
+        if days.direction == "until":  # days until d = -(days since d)
+            op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+            value = -value
+        return f"days since {operand.name}", _numeric(op, value, integer=True)
 
     def _combine(
         self, ops: tuple[ast.Expr, ...], conjunction: bool
@@ -189,18 +227,7 @@ class Regions:
             if op not in ("=", "!="):
                 return None
             return name, Values(frozenset([value]), op == "=")
-        integer = self._integer(name)
-        whole = Intervals.of(None, True, None, True, integer)
-        point = Intervals.of(value, True, value, True, integer)
-        regions = {
-            "=": point,
-            "!=": point.complement(),
-            "<": Intervals.of(None, True, value, False, integer),
-            "<=": Intervals.of(None, True, value, True, integer),
-            ">": Intervals.of(value, False, None, True, integer),
-            ">=": Intervals.of(value, True, None, True, integer),
-        }
-        return name, regions.get(op, whole)
+        return name, _numeric(op, value, self._integer(name))
 
     def _value(self, name: str, expr: ast.Expr) -> Any:
         """The literal value `expr` stands for, in the fact's terms, or None."""
@@ -229,6 +256,20 @@ class Regions:
 
     def _integer(self, name: str) -> bool:
         return self._kind(name) == "int"
+
+
+def _numeric(op: str, value: Any, integer: bool) -> Intervals:
+    """The values `x` with `x op value`."""
+    point = Intervals.of(value, True, value, True, integer)
+    regions = {
+        "=": point,
+        "!=": point.complement(),
+        "<": Intervals.of(None, True, value, False, integer),
+        "<=": Intervals.of(None, True, value, True, integer),
+        ">": Intervals.of(value, False, None, True, integer),
+        ">=": Intervals.of(value, True, None, True, integer),
+    }
+    return regions[op]
 
 
 # ---- interval helpers ---------------------------------------------------------

@@ -370,3 +370,34 @@ def test_text_that_parses_but_means_nothing(body: str, code: str, message: str) 
         check_source('policy "p" version 1\n' + body, "p.grade")
     (diagnostic,) = caught.value.diagnostics
     assert (diagnostic.code, diagnostic.message) == (code, message)
+
+
+RELATIVE = [
+    pytest.param(
+        "  since within 90 days => 100\n  since within 30 days => 50\n",
+        [12],
+        id="shorter-window-after-longer",
+    ),
+    pytest.param(
+        "  since within 30 days => 100\n  since within 90 days => 50\n",
+        [],
+        id="in-order",
+    ),
+    pytest.param(
+        "  days since since < 30 => 100\n  since within 2 weeks => 50\n",
+        [12],
+        id="weeks-inside-days-since",
+    ),
+    pytest.param(
+        "  since within 1 months => 100\n  since within 20 days => 50\n",
+        [],
+        id="months-are-left-alone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("branches", "lines"), RELATIVE)
+def test_unreachable_relative_dates(branches: str, lines: list[int]) -> None:
+    body = 'criterion "c" weight 100\n' + branches + TIERS
+    found = [(code, line) for code, _, line, _ in diagnostics(body)]
+    assert found == [("TW108", line) for line in lines]
