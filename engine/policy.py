@@ -55,6 +55,8 @@ from tierwise.engine.result import (
     Rejected,
 )
 
+BINDINGS_KEPT = 64  # record shapes whose field binding is remembered
+
 
 class RecordError(TierwiseError):
     """An account's facts could not be read; `problems` says which and why."""
@@ -146,6 +148,7 @@ class CompiledPolicy:
         self._generated: Generated = generate(checked, self.tz)
         self._ledger = _Ledger(checked, source)
         self._as_of_cache: tuple[Any, AsOf, tuple[Any, ...]] | None = None
+        self._bindings: dict[tuple[str, ...], tuple[list[int | None], list[str]]] = {}
 
     @property
     def generated_source(self) -> str:
@@ -203,15 +206,26 @@ class CompiledPolicy:
         return tuple(values)
 
     def _from_mapping(self, facts: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
-        header = list(facts)
-        positions = self.bind(header)
+        """The raw value of each fact and the field it came from.
+
+        Callers usually send records of one shape, so the binding of field
+        names to facts is kept for the last few shapes seen.
+        """
+        header = tuple(facts)
+        binding = self._bindings.get(header)
+        if binding is None:
+            positions = self.bind(header)
+            names = [
+                header[p] if p is not None else f.name
+                for p, f in zip(positions, self.facts)
+            ]
+            binding = (positions, names)
+            if len(self._bindings) >= BINDINGS_KEPT:
+                self._bindings.clear()
+            self._bindings[header] = binding
+        positions, names = binding
         values = list(facts.values())
-        raw = [values[p] if p is not None else None for p in positions]
-        names = [
-            header[p] if p is not None else f.name
-            for p, f in zip(positions, self.facts)
-        ]
-        return raw, names
+        return [values[p] if p is not None else None for p in positions], names
 
     # ---- grading -----------------------------------------------------------
 
