@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tierwise.engine.result import GradeResult
+if TYPE_CHECKING:
+    from tierwise.engine.result import GradeResult
 
 
 def render_result(result: GradeResult) -> str:

@@ -13,11 +13,13 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from tierwise.cli.common import plural
+from tierwise.cli.db import StoredRun, finish_recording, open_recorder, print_stored
 
 if TYPE_CHECKING:
     from tierwise.engine.readers import InputRecord, RecordReader
     from tierwise.engine.result import Rejected
     from tierwise.engine.run import Graded, RunSummary
+    from tierwise.engine.store.recorder import RunRecorder
 
 OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
 REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
@@ -38,6 +40,8 @@ class GradeOptions:
     encoding: str | None
     delimiter: str
     id_column: str | None
+    db: str | None = None  # record the run in this store
+    resume: str | None = None  # carry on this unfinished run
 
 
 @click.command()
@@ -69,6 +73,17 @@ class GradeOptions:
 )
 @click.option("--delimiter", default=",", show_default=True, help="CSV delimiter.")
 @click.option("--id-column", help="Column holding the account id (default: the first).")
+@click.option(
+    "--db",
+    envvar="TIERWISE_DB",
+    metavar="URL",
+    help="Record the run in this audit store (URL or SQLite file; $TIERWISE_DB).",
+)
+@click.option(
+    "--resume",
+    metavar="RUN_ID",
+    help="Carry on a run that stopped partway (default store: tierwise.db).",
+)
 def grade(**kwargs: Any) -> None:
     """Grade every account in --input with POLICY.
 
@@ -89,13 +104,17 @@ def grade(**kwargs: Any) -> None:
         encoding=kwargs["encoding"],
         delimiter=kwargs["delimiter"],
         id_column=kwargs["id_column"],
+        db=kwargs["db"],
+        resume=kwargs["resume"],
     )
-    summary = run_grade(options)
+    summary, stored = run_grade(options)
     _print_summary(options, summary)
+    if stored is not None:
+        print_stored(stored)
     sys.exit(1 if summary.rejected else 0)
 
 
-def run_grade(options: GradeOptions) -> RunSummary:
+def run_grade(options: GradeOptions) -> tuple[RunSummary, StoredRun | None]:
     from tierwise.engine.policy import load_policy
     from tierwise.engine.readers import RecordReader
     from tierwise.engine.run import grade_records
@@ -109,23 +128,29 @@ def run_grade(options: GradeOptions) -> RunSummary:
     )
     as_of = policy.as_of(options.as_of)
     with ExitStack() as stack:
+        recorder = open_recorder(stack, options, policy, reader, as_of)
+        if recorder is not None:
+            as_of = recorder.as_of
         out = _open(stack, options.output) or sys.stdout
         sinks = _Sinks(
             output=_output_writer(out, options.format),
             rejects=_rejects_writer(stack, options.rejects),
             audit=_open(stack, options.audit),
+            store=recorder,
         )
         records = _with_progress(stack, reader)
         summary = grade_records(
             policy,
-            records,
+            recorder.track(records) if recorder else records,
             as_of=as_of,
             on_graded=sinks.graded,
             on_rejected=sinks.rejected,
             id_field=options.id_column,
+            run_id=recorder.run_id if recorder else None,
         )
         sinks.run_id = summary.run_id
-    return summary
+        stored = finish_recording(recorder, summary) if recorder else None
+    return summary, stored
 
 
 def _open(stack: ExitStack, path: str | None) -> IO[str] | None:
@@ -137,15 +162,24 @@ def _open(stack: ExitStack, path: str | None) -> IO[str] | None:
 class _Sinks:
     """Where graded and rejected records go, as they come."""
 
-    def __init__(self, output: Any, rejects: Any, audit: IO[str] | None):
+    def __init__(
+        self,
+        output: Any,
+        rejects: Any,
+        audit: IO[str] | None,
+        store: RunRecorder | None = None,
+    ):
         self.output = output
         self.rejects = rejects
         self.audit = audit
+        self.store = store
         self.run_id = ""
         self.unshown = 0
 
     def graded(self, graded: Graded) -> None:
         self.output(graded)
+        if self.store is not None:
+            self.store.graded(graded)
         if self.audit is not None:
             from tierwise.engine.run import result_record
 
@@ -158,6 +192,8 @@ class _Sinks:
             self.audit.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
 
     def rejected(self, rejected: Rejected) -> None:
+        if self.store is not None:
+            self.store.rejected(rejected)
         if self.rejects is not None:
             self.rejects(rejected)
             return

@@ -17,11 +17,16 @@ import sys
 import click
 
 from tierwise import __version__
+from tierwise.cli.actions import actions
 from tierwise.cli.check import check
+from tierwise.cli.db import db
 from tierwise.cli.diff import diff
 from tierwise.cli.explain import explain
 from tierwise.cli.fmt import fmt
 from tierwise.cli.grade import grade
+from tierwise.cli.history import history
+from tierwise.cli.replay import replay
+from tierwise.cli.runs import runs
 from tierwise.cli.schema import schema
 from tierwise.cli.test import test
 from tierwise.dsl.errors import PolicyError, TierwiseError
@@ -53,6 +58,11 @@ main.add_command(check)
 main.add_command(test)
 main.add_command(grade)
 main.add_command(explain)
+main.add_command(db)
+main.add_command(history)
+main.add_command(runs)
+main.add_command(replay)
+main.add_command(actions)
 main.add_command(fmt)
 main.add_command(diff)
 main.add_command(schema)

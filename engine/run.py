@@ -69,8 +69,11 @@ def grade_records(
     on_graded: Callable[[Graded], None],
     on_rejected: Callable[[Rejected], None],
     id_field: str | None = None,
+    run_id: str | None = None,
 ) -> RunSummary:
-    summary = RunSummary(uuid.uuid4().hex, as_of.label)
+    """Grade `records`, handing each outcome to a sink; `run_id` names the run
+    (a new one when None), so that a store recording it can name it first."""
+    summary = RunSummary(run_id or uuid.uuid4().hex, as_of.label)
     summary.tiers.update({tier.name: 0 for tier in policy.checked.policy.tiers})
     binding: tuple[tuple[str, ...], list[int | None], int | None] | None = None
     for record in records:

@@ -6,12 +6,20 @@ repository, so tests that need them are skipped when the folder is absent,
 unless `TIERWISE_REQUIRE_ALL=1` is set: then a missing folder is a failure, so
 that CI cannot pass by silently skipping them. `shared_data_file` applies
 the same rule to one file inside that folder.
+
+The audit store's tests run against SQLite and PostgreSQL alike (`store_url`).
+PostgreSQL is the server on 127.0.0.1:5432 (trust auth, database `test`;
+`TIERWISE_TEST_POSTGRES` names another admin URL): each test session creates
+a database of its own and drops it at the end, and each test gets a fresh
+schema in it. An unreachable server skips those tests, or fails them under
+`TIERWISE_REQUIRE_ALL=1`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -50,3 +58,45 @@ def shared_data_file(shared_data: Path) -> Callable[[str], Path]:
         return path
 
     return locate
+
+
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    admin_url = os.environ.get("TIERWISE_TEST_POSTGRES", POSTGRES_ADMIN)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"tierwise_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except OperationalError as exc:
+        admin.dispose()
+        _absent(f"PostgreSQL is not reachable at {admin_url}: {exc.orig}")
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty audit store: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tierwise.db'}"
+    from sqlalchemy import create_engine, text
+
+    database: str = request.getfixturevalue("postgres_url")
+    schema = f"s_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(database)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    return f"{database}?options=-csearch_path%3D{schema}"
