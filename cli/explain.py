@@ -48,7 +48,7 @@ def render_result(result: GradeResult) -> str:
         what = "excluded the account" if o.effect == "exclude" else f"set tier {o.tier}"
         lines.append(f"override '{o.name}' (line {o.line}) {what}{when}: {o.reason}")
     actions = ", ".join(
-        f'{a.kind} "{a.target}" (route on line {a.route_line})' for a in result.actions
+        f'{a.kind} "{a.target}" (route on line {a.route_line})' for a in result.fired()
     )
     lines.append(f"actions: {actions or 'none'}")
     if result.missing:

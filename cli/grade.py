@@ -223,7 +223,7 @@ def _output_writer(stream: IO[str], format_: str) -> Any:
 
     def write_csv(graded: Graded) -> None:
         result = graded.result
-        actions = "; ".join(f"{a.kind} {a.target}" for a in result.actions)
+        actions = "; ".join(f"{a.kind} {a.target}" for a in result.fired())
         score = format_decimal(result.score)
         writer.writerow((result.id, result.tier or "", score, result.reason, actions))
 

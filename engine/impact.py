@@ -141,8 +141,8 @@ def _new_actions(
 ) -> set[tuple[str, str]]:
     if after is None:
         return set()
-    old = {(a.kind, a.target) for a in before.actions} if before else set()
-    return {(a.kind, a.target) for a in after.actions} - old
+    old = {(a.kind, a.target) for a in before.fired()} if before else set()
+    return {(a.kind, a.target) for a in after.fired()} - old
 
 
 def _mover(

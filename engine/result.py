@@ -61,6 +61,26 @@ class Action(_Model):
     trigger: Literal["change", "every_run", "entering", "leaving"] = "change"
     trigger_tier: str | None = None
 
+    def fires(self, previous: str | None, tier: str | None) -> bool:
+        """Whether it fires for an account going from `previous` to `tier`.
+
+        - `change`: the tier differs from the previous one (a new account counts);
+        - `entering X`: the tier is X and the previous one was not;
+        - `leaving X`: the previous tier was X and this one is not;
+        - `every_run`: always.
+
+        A tier of None (an excluded account) fires nothing.
+        """
+        if tier is None:
+            return False
+        if self.trigger == "every_run":
+            return True
+        if self.trigger == "change":
+            return tier != previous
+        if self.trigger == "entering":
+            return tier == self.trigger_tier and previous != self.trigger_tier
+        return previous == self.trigger_tier and tier != self.trigger_tier
+
 
 class GradeResult(_Model):
     """The grade of one account."""
@@ -76,6 +96,15 @@ class GradeResult(_Model):
     actions: tuple[Action, ...]
     policy: PolicyRef
     as_of: str
+
+    def fired(self, previous: str | None = None) -> tuple[Action, ...]:
+        """The actions that fire if the account's tier was `previous`.
+
+        `actions` lists every action of the routes that matched; which fire
+        depends on the account's tier before this grade. Without a store to
+        remember it, an account is new (`previous` None).
+        """
+        return tuple(a for a in self.actions if a.fires(previous, self.tier))
 
 
 class FieldProblem(_Model):

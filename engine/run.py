@@ -160,8 +160,13 @@ def json_number(value: Decimal) -> int | float | str:
 
 
 def result_record(result: GradeResult) -> dict[str, Any]:
-    """A result as plain JSON data, numbers exact."""
+    """A result as plain JSON data, numbers exact.
+
+    `actions` are those that fire for the account as a new one, as in the CSV
+    output; the audit store decides from the account's history instead.
+    """
     data = result.model_dump(mode="python")
+    data["actions"] = [action.model_dump() for action in result.fired()]
     data["score"] = json_number(result.score)
     for part in data["contributions"]:
         for key in ("weight", "points", "contribution"):

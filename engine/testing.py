@@ -73,11 +73,11 @@ def _failure(expectation: ast.Expectation, result: GradeResult) -> str | None:
             want = format_decimal(expectation.score or Decimal(0))
             return f"expected score {want}, got {format_decimal(result.score)}"
     elif expectation.kind == "no_actions":
-        if result.actions:
+        if result.fired():
             return f"expected no actions, got {describe_actions(result)}"
     elif expectation.action is not None:
         wanted = (expectation.action.kind, expectation.action.target)
-        if wanted not in {(a.kind, a.target) for a in result.actions}:
+        if wanted not in {(a.kind, a.target) for a in result.fired()}:
             return (
                 f'expected {wanted[0]} "{wanted[1]}", got '
                 f"{describe_actions(result) or 'no actions'}"
@@ -86,4 +86,4 @@ def _failure(expectation: ast.Expectation, result: GradeResult) -> str | None:
 
 
 def describe_actions(result: GradeResult) -> str:
-    return ", ".join(f'{a.kind} "{a.target}"' for a in result.actions)
+    return ", ".join(f'{a.kind} "{a.target}"' for a in result.fired())

@@ -476,3 +476,37 @@ def test_a_list_of_values_in_a_condition_may_continue_on_the_next_line() -> None
         '  label in "Software",\n           "Fintech" => 100\n'
     )
     assert compiled.grade({"label": "fintech"}, as_of="2026-12-01").score == 100
+
+
+TRIGGERS = """\
+criterion "c" weight 100
+  n >= 100 => 100
+  otherwise => 0
+routes, all matching fire
+  tier A => assign "ae"
+  tier A => notify "#a" every run
+  tier B => tag "entered-a" on entering A
+  tier B => tag "left-a" on leaving A
+  tier B => tag "b" on entering B
+"""
+
+
+@pytest.mark.parametrize(
+    ("n", "previous", "fired"),
+    [
+        (500, None, ["assign ae", "notify #a"]),
+        (500, "A", ["notify #a"]),
+        (500, "B", ["assign ae", "notify #a"]),
+        (5, None, ["tag b"]),
+        (5, "A", ["tag left-a", "tag b"]),
+        (5, "B", []),
+    ],
+    ids=["new-a", "stays-a", "b-to-a", "new-b", "a-to-b", "stays-b"],
+)
+def test_route_triggers_decide_which_actions_fire(
+    n: int, previous: str | None, fired: list[str]
+) -> None:
+    result = policy(TRIGGERS).grade({"n": n}, as_of="2026-12-01")
+    assert [f"{a.kind} {a.target}" for a in result.fired(previous)] == fired
+    # every matching route is listed, with when it fires
+    assert len(result.actions) == (2 if n >= 100 else 3)

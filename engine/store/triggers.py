@@ -21,19 +21,6 @@ from tierwise.engine.result import Action
 
 
 def fires(action: Action, previous: str | None, tier: str | None) -> bool:
-    """Whether `action` fires for an account going from `previous` to `tier`.
-
-    - `change`: the tier differs from the previous one (a new account counts);
-    - `entering X`: the tier is X and the previous one was not;
-    - `leaving X`: the previous tier was X and this one is not;
-    - `every_run`: always.
-    """
-    if tier is None:
-        return False
-    if action.trigger == "every_run":
-        return True
-    if action.trigger == "change":
-        return tier != previous
-    if action.trigger == "entering":
-        return tier == action.trigger_tier and previous != action.trigger_tier
-    return previous == action.trigger_tier and tier != action.trigger_tier
+    """Whether `action` fires for an account going from `previous` to `tier`
+    (see `Action.fires`, where the rule lives)."""
+    return action.fires(previous, tier)
