@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import click
@@ -102,7 +103,7 @@ def grade(**kwargs: Any) -> None:
         as_of=kwargs["as_of"],
         input_format=kwargs["input_format"],
         encoding=kwargs["encoding"],
-        delimiter=kwargs["delimiter"],
+        delimiter=_unescape(kwargs["delimiter"]),
         id_column=kwargs["id_column"],
         db=kwargs["db"],
         resume=kwargs["resume"],
@@ -114,11 +115,17 @@ def grade(**kwargs: Any) -> None:
     sys.exit(1 if summary.rejected else 0)
 
 
+def _unescape(delimiter: str) -> str:
+    """`--delimiter '\\t'` as typed in a shell means a tab."""
+    return "\t" if delimiter in ("\\t", "tab", "TAB") else delimiter
+
+
 def run_grade(options: GradeOptions) -> tuple[RunSummary, StoredRun | None]:
     from tierwise.engine.policy import load_policy
     from tierwise.engine.readers import RecordReader
     from tierwise.engine.run import grade_records
 
+    _check_paths(options)
     policy = load_policy(options.policy)
     reader = RecordReader(
         options.input,
@@ -154,9 +161,38 @@ def run_grade(options: GradeOptions) -> tuple[RunSummary, StoredRun | None]:
 
 
 def _open(stack: ExitStack, path: str | None) -> IO[str] | None:
+    from tierwise.dsl.errors import TierwiseError
+
     if path is None:
         return None
-    return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
+    try:
+        return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
+    except OSError as exc:
+        raise TierwiseError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _check_paths(options: GradeOptions) -> None:
+    """Refuse to write an output over the input (or two outputs to one file)."""
+    from tierwise.dsl.errors import TierwiseError
+
+    written = {
+        "--output": options.output,
+        "--rejects": options.rejects,
+        "--audit": options.audit,
+    }
+    seen: dict[Path, str] = {}
+    if options.input != "-":
+        seen[Path(options.input).resolve()] = "--input"
+    for option, path in written.items():
+        if path is None:
+            continue
+        resolved = Path(path).resolve()
+        if resolved in seen:
+            raise TierwiseError(
+                f"{option} {path} is the same file as {seen[resolved]}; "
+                "writing it would destroy it"
+            )
+        seen[resolved] = option
 
 
 class _Sinks:

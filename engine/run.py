@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tierwise.dsl.errors import InputError
 from tierwise.engine.policy import AsOf, CompiledPolicy, RecordError, format_decimal
 from tierwise.engine.readers import InputRecord
 from tierwise.engine.result import FieldProblem, GradeResult, Rejected
@@ -128,15 +129,25 @@ def _bind(
     summary: RunSummary,
 ) -> tuple[tuple[str, ...], list[int | None], int | None]:
     positions = policy.bind(fields)
+    first = summary.read == 1
+    if first and fields and policy.facts and all(p is None for p in positions):
+        wanted = ", ".join(f"'{column}'" for column in policy.columns())
+        raise InputError(
+            f"the input has none of the columns the policy reads ({wanted}); "
+            "is it the right file, with the right --delimiter and --encoding?"
+        )
     for fact, position in zip(policy.facts, positions):
         column = fact.source or fact.name
         if position is None and fields and column not in summary.unread_columns:
             summary.unread_columns.append(column)
-    if id_field is not None:
-        id_position = fields.index(id_field) if id_field in fields else None
-    else:
-        id_position = 0 if fields else None
-    return fields, positions, id_position
+    if id_field is None:
+        return fields, positions, 0 if fields else None
+    folded = [field.casefold() for field in fields]
+    if id_field.casefold() in folded:
+        return fields, positions, folded.index(id_field.casefold())
+    if first and fields:
+        raise InputError(f"no column '{id_field}' (--id-column) in the input")
+    return fields, positions, None
 
 
 def _ident(record: InputRecord, position: int | None) -> str | None:

@@ -464,3 +464,66 @@ def test_explain_says_when_a_division_by_zero_decided(tmp_path: Path) -> None:
         "by",
         "zero)",
     ]
+
+
+@pytest.mark.parametrize("option", ["--output", "--rejects", "--audit"])
+def test_grade_refuses_to_write_over_its_input(
+    policy_file: Path, accounts: Path, option: str
+) -> None:
+    before = accounts.read_text("utf-8")
+    result = run(
+        "grade", str(policy_file), "--input", str(accounts), option, str(accounts)
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {option} {accounts} is the same file as --input; "
+        "writing it would destroy it\n"
+    )
+    assert accounts.read_text("utf-8") == before
+
+
+def test_grade_names_an_unwritable_output(policy_file: Path, accounts: Path) -> None:
+    result = run(
+        "grade", str(policy_file), "--input", str(accounts),
+        "--output", str(accounts.parent / "no" / "such" / "out.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot write ")
+    assert "No such file or directory" in result.stderr
+
+
+def test_grade_refuses_an_input_without_any_policy_column(
+    tmp_path: Path, policy_file: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Account;Employees;Industry\na;5;x\n", "utf-8")
+    result = run("grade", str(policy_file), "--input", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: the input has none of the columns the policy reads ('Employees', "
+        "'Industry', 'Customer'); is it the right file, with the right --delimiter "
+        "and --encoding?\n"
+    )
+    tab = tmp_path / "in.tsv"
+    tab.write_text("Account\tEmployees\tIndustry\na\t5000\tSoftware\n", "utf-8")
+    read = run(
+        "grade", str(policy_file), "--input", str(tab), "--delimiter", "\\t",
+        "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert read.exit_code == 0
+    assert read.stdout.splitlines()[1].startswith("a,A,100,")
+
+
+def test_grade_id_column_in_any_case_or_an_error(
+    policy_file: Path, accounts: Path
+) -> None:
+    found = run(
+        "grade", str(policy_file), "--input", str(accounts), "--id-column", "INDUSTRY",
+        "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert found.stdout.splitlines()[1].startswith("Software,A,100,")
+    missing = run(
+        "grade", str(policy_file), "--input", str(accounts), "--id-column", "Key"
+    )
+    assert missing.exit_code == 2
+    assert missing.stderr == "error: no column 'Key' (--id-column) in the input\n"
