@@ -180,9 +180,9 @@ def _constant_conditions(state: _Lint) -> None:
         found = state.regions.of(expr)
         if not names:
             verdict = "always true or always false: it reads no fact"
-        elif found is not None and found[1].is_empty():  # type: ignore[union-attr]
+        elif found is not None and found[1].is_empty():
             verdict = f"always false: no value of '{found[0]}' satisfies it"
-        elif found is not None and found[1].complement().is_empty():  # type: ignore[union-attr]
+        elif found is not None and found[1].complement().is_empty():
             verdict = f"always true when '{found[0]}' is known"
         else:
             continue

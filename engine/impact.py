@@ -141,8 +141,10 @@ def _new_actions(
 ) -> set[tuple[str, str]]:
     if after is None:
         return set()
-    old = {(a.kind, a.target) for a in before.fired()} if before else set()
-    return {(a.kind, a.target) for a in after.fired()} - old
+    old: set[tuple[str, str]] = set()
+    if before is not None:
+        old = {(a.kind, a.target) for a in before.fired()}
+    return {(str(a.kind), a.target) for a in after.fired()} - old
 
 
 def _mover(
@@ -197,6 +199,6 @@ def _keep_top(
     keep: int,
 ) -> None:
     if len(top) < keep:
-        heapq.heappush(top, item)  # type: ignore[misc]
+        heapq.heappush(top, item)
     elif item[0] > top[0][0]:
-        heapq.heapreplace(top, item)  # type: ignore[misc]
+        heapq.heapreplace(top, item)
