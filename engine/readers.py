@@ -9,11 +9,13 @@ itself, and other encodings (Mac Roman, Latin-1) are named by the caller.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -118,9 +120,9 @@ class RecordReader:
                     "example --encoding mac_roman or --encoding latin-1"
                 ) from None
 
-    def _open(self) -> IO[bytes]:
-        if self.stdin:
-            return open(sys.stdin.fileno(), "rb", closefd=False)
+    def _open(self) -> AbstractContextManager[IO[bytes]]:
+        if self.stdin:  # read, but not closed: it is not ours
+            return contextlib.nullcontext(sys.stdin.buffer)
         return self.path.open("rb")
 
     def _csv(self, text: IO[str]) -> Iterator[InputRecord]:

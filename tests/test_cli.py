@@ -527,3 +527,17 @@ def test_grade_id_column_in_any_case_or_an_error(
     )
     assert missing.exit_code == 2
     assert missing.stderr == "error: no column 'Key' (--id-column) in the input\n"
+
+
+def test_grade_reads_standard_input(policy_file: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["grade", str(policy_file), "--input", "-", "--as-of", "2026-12-01"],
+        input=ACCOUNTS,
+    )
+    assert result.exit_code == 1  # the same accounts, the same reject
+    assert result.stdout.splitlines()[1:] == [
+        'acme,A,100,"Size +60, Industry +40",assign ae',
+        'bolt,B,40,"Size +30, Industry +10",enroll nurture',
+        "dyna,,10,excluded by 'Customers': account management,",
+    ]
