@@ -100,3 +100,12 @@ def test_full_coverage(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == f"coverage {path}: 100.0% (10 of 10 parts)"
+
+
+def test_the_repository_policies_are_fully_covered() -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(
+        main, ["test", "-q", "--coverage", "--threshold", "100", str(root / "policies")]
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.count("100.0%") == 4
