@@ -187,6 +187,8 @@ def _check_paths(options: GradeOptions) -> None:
         if path is None:
             continue
         resolved = Path(path).resolve()
+        if resolved.exists() and not resolved.is_file():
+            continue  # /dev/null or a pipe: writing it twice destroys nothing
         if resolved in seen:
             raise TierwiseError(
                 f"{option} {path} is the same file as {seen[resolved]}; "
