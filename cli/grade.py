@@ -13,8 +13,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from tierwise.cli.columnar import choose_engine, run_columnar
 from tierwise.cli.common import plural
 from tierwise.cli.db import StoredRun, finish_recording, open_recorder, print_stored
+from tierwise.cli.pushdown import PushdownOptions, pushdown_options, run_pushdown
 
 if TYPE_CHECKING:
     from tierwise.engine.readers import InputRecord, RecordReader
@@ -47,7 +49,9 @@ class GradeOptions:
 
 @click.command()
 @click.argument("policy", metavar="POLICY")
-@click.option("--input", "input_", required=True, help="Accounts: CSV, JSON or JSONL.")
+@click.option(
+    "--input", "input_", help="Accounts: CSV, JSON, JSONL or Parquet file; - for stdin."
+)
 @click.option("--output", help="Write graded accounts here (default: stdout).")
 @click.option(
     "--format",
@@ -85,14 +89,33 @@ class GradeOptions:
     metavar="RUN_ID",
     help="Carry on a run that stopped partway (default store: tierwise.db).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["rows", "columns"]),
+    help="Grade record by record, or column by column (default: by input size).",
+)
+@pushdown_options
 def grade(**kwargs: Any) -> None:
-    """Grade every account in --input with POLICY.
+    """Grade every account in --input (or in a database table) with POLICY.
 
     Every record is either graded (or excluded by an override) or rejected
     with its line, field, value and reason; the summary on stderr shows that
     the counts add up. Exits 0 when no record was rejected, 1 when some were,
     2 when the run could not start.
     """
+    pushdown = PushdownOptions.from_kwargs(kwargs)
+    if pushdown.source is not None:
+        if kwargs["input_"] is not None:
+            raise click.UsageError("give either --input or --source, not both")
+        code = run_pushdown(
+            kwargs["policy"],
+            pushdown,
+            as_of=kwargs["as_of"],
+            id_column=kwargs["id_column"],
+        )
+        sys.exit(code)
+    if kwargs["input_"] is None:
+        raise click.UsageError("give the accounts with --input FILE or --source URL")
     options = GradeOptions(
         policy=kwargs["policy"],
         input=kwargs["input_"],
@@ -108,7 +131,10 @@ def grade(**kwargs: Any) -> None:
         db=kwargs["db"],
         resume=kwargs["resume"],
     )
-    summary, stored = run_grade(options)
+    if choose_engine(options.input, kwargs["engine"], options) == "columns":
+        summary, stored = run_columnar(options), None
+    else:
+        summary, stored = run_grade(options)
     _print_summary(options, summary)
     if stored is not None:
         print_stored(stored)

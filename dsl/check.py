@@ -224,7 +224,7 @@ def _fact_problems(fact: ast.FactDecl, fact_type: ty.Type) -> Iterable[dg.Diagno
             fact.span,
             "use strftime codes for at least the year, e.g. '%m/%d/%Y' or '%Y'",
         )
-    if fact.exact and kind not in ("text", "list", "enum"):
+    if fact.exact and kind not in ("text", "list"):
         yield dg.error(
             dg.MISPLACED,
             f"'compared exactly' only applies to text, and '{fact.name}' is "

@@ -77,6 +77,9 @@ class _Emitter:
 
     def expr(self, node: ast.Expr) -> tuple[str, bool]:  # noqa: C901 - one case per node
         match node:
+            case ast.Literal(value=dt.datetime() as value) if value.tzinfo is None:
+                # A date and time written without an offset is local to the policy.
+                return self.constant(value.replace(tzinfo=self.tz)), False
             case ast.Literal(value=value):
                 return self.constant(value), False
             case ast.Name(name=name):

@@ -401,3 +401,15 @@ def test_unreachable_relative_dates(branches: str, lines: list[int]) -> None:
     body = 'criterion "c" weight 100\n' + branches + TIERS
     found = [(code, line) for code, _, line, _ in diagnostics(body)]
     assert found == [("TW108", line) for line in lines]
+
+
+def test_compared_exactly_is_for_text_and_lists() -> None:
+    head = HEAD.replace(
+        'segment   one of "SMB", "Enterprise"',
+        'segment   one of "SMB", "Enterprise" compared exactly',
+    )
+    found = diagnostics(SIZE + TIERS, head)
+    assert [(c, m) for c, m, _, _ in found] == [
+        ("TW113", "'compared exactly' only applies to text, and 'segment' is one of "
+         "\"SMB\", \"Enterprise\"")
+    ]  # fmt: skip

@@ -541,3 +541,40 @@ def test_grade_reads_standard_input(policy_file: Path) -> None:
         'bolt,B,40,"Size +30, Industry +10",enroll nurture',
         "dyna,,10,excluded by 'Customers': account management,",
     ]
+
+
+def test_grade_inside_a_database_and_column_by_column(
+    tmp_path: Path, policy_file: Path, accounts: Path
+) -> None:
+    import sqlite3
+
+    database = tmp_path / "accounts.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            'create table accounts ("Account" text, "Employees" text, '
+            '"Industry" text, "Customer" text)'
+        )
+        connection.executemany(
+            "insert into accounts values (?, ?, ?, ?)",
+            [("acme", "5,000", " Software ", "no"), ("bolt", "150", "Retail", "")],
+        )
+    pushed = run(
+        "grade", str(policy_file), "--source", f"sqlite:///{database}",
+        "--table", "accounts", "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert pushed.exit_code == 0, pushed.stderr
+    assert pushed.stdout.splitlines() == [
+        "id,tier,score,reason",
+        "acme,A,100,",
+        "bolt,B,40,",
+    ]
+    columns = run(
+        "grade", str(policy_file), "--input", str(accounts), "--engine", "columns",
+        "--as-of", "2026-12-01",
+    )  # fmt: skip
+    rows = run(
+        "grade", str(policy_file), "--input", str(accounts), "--engine", "rows",
+        "--as-of", "2026-12-01",
+    )  # fmt: skip
+    assert columns.stdout == rows.stdout
+    assert columns.exit_code == rows.exit_code == 1

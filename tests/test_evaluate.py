@@ -510,3 +510,11 @@ def test_route_triggers_decide_which_actions_fire(
     assert [f"{a.kind} {a.target}" for a in result.fired(previous)] == fired
     # every matching route is listed, with when it fires
     assert len(result.actions) == (2 if n >= 100 else 3)
+
+
+def test_a_datetime_literal_without_offset_is_in_the_policy_time_zone() -> None:
+    # Regression: comparing it with a datetime fact raised TypeError.
+    compiled = policy('criterion "c" weight 100\n  at >= 2026-11-28T12:00 => 100\n')
+    late = compiled.grade({"at": "2026-11-28T17:00Z"}, as_of="2026-12-01")
+    early = compiled.grade({"at": "2026-11-28T16:59Z"}, as_of="2026-12-01")
+    assert (late.score, early.score) == (100, 0)  # noon in New York is 17:00 UTC

@@ -1,0 +1,595 @@
+"""Grade whole files column by column: the batch path for large inputs.
+
+`grade_file_columnar` reads a CSV, JSON Lines or Parquet file in batches
+(`columnar_read.py`), reads every fact as a typed column by the per-account
+reading rules (`columnar_coerce.py`), evaluates the policy as polars
+expressions (`columnar_compile.py`) and writes the graded CSV batch by batch,
+so memory stays flat. Its output is byte for byte what `tierwise grade`
+writes with the per-account path, and its rejects are the same records with
+the same line, field, value and reason.
+
+Everything an account's output row shows besides its id (tier, score, short
+reason, actions, points per criterion) depends only on which branch each
+criterion took, the override that fired, the routes that matched and which
+facts a missing branch lacked. That signature is computed per row; the text
+for each distinct signature is made once, by the per-account engine's own
+ledger, and joined back. Rows the columns cannot hold exactly (see
+`columnar_coerce.py` and `columnar_compile.py`) are graded by the per-account
+evaluator and merged in order.
+
+>>> from tierwise.engine.policy import compile_policy
+>>> import io, pathlib, tempfile
+>>> policy = compile_policy('''
+... policy "demo" version 1
+... facts
+...   employees int
+... criterion "Size" weight 100
+...   employees >= 1000 => 100
+...   otherwise => 20
+... tiers
+...   A from 80
+...   B below 80
+... ''')
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "in.csv").write_text('id,employees\\nx,"1,200"\\ny,12\\n')
+>>> out = io.StringIO()
+>>> summary = grade_file_columnar(policy, folder / "in.csv", out, as_of="2026-12-01")
+>>> print(out.getvalue(), end="")
+id,tier,score,reason,actions
+x,A,100,Size +100,
+y,B,20,Size +20,
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from queue import Empty, Queue
+from typing import IO, Any
+
+import polars as pl
+
+from tierwise.dsl.errors import InputError, TierwiseError
+from tierwise.engine.columnar_coerce import Coerced, Coercion
+from tierwise.engine.columnar_compile import (
+    ESCAPE,
+    ROUTES,
+    SLOT,
+    TIER,
+    Plan,
+    Unsupported,
+    plan,
+    slot_effects,
+)
+from tierwise.engine.columnar_read import (
+    BATCH_ROWS,
+    BLOCK_BYTES,
+    IDENT,
+    LINE,
+    PROBLEM,
+    Binding,
+    CsvSource,
+    RawBatch,
+    RecordBatcher,
+    parquet_batches,
+    record_batches,
+)
+from tierwise.engine.compile import contributions
+from tierwise.engine.policy import AsOf, CompiledPolicy, RecordError, format_decimal
+from tierwise.engine.readers import RecordReader, detect_format
+from tierwise.engine.result import FieldProblem, GradeResult, Rejected
+from tierwise.engine.run import RunSummary
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
+REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
+FORMATS = ("csv", "jsonl", "json", "parquet")
+
+
+def grade_file_columnar(
+    policy: CompiledPolicy,
+    input: str | Path,
+    output: str | Path | IO[str],
+    *,
+    as_of: Any = None,
+    rejects: str | Path | Callable[[Rejected], None] | None = None,
+    format: str | None = None,
+    encoding: str | None = None,
+    delimiter: str = ",",
+    id_column: str | None = None,
+    explain: bool = False,
+    batch_size: int = BATCH_ROWS,
+    block_bytes: int = BLOCK_BYTES,
+    run_id: str | None = None,
+) -> RunSummary:
+    """Grade every record of `input` and write the graded CSV to `output`.
+
+    `output` and `rejects` are paths or open text streams (`rejects` may also
+    be a function given each `Rejected`); `explain` adds one column per
+    criterion with its contribution to the score. `format` is csv, jsonl,
+    json or parquet (default: from the extension).
+    """
+    resolved = as_of if isinstance(as_of, AsOf) else policy.as_of(as_of)
+    grader = ColumnarGrader(policy, resolved, explain=explain)
+    source = open_source(
+        policy,
+        Path(input),
+        format=format,
+        encoding=encoding,
+        delimiter=delimiter,
+        id_column=id_column,
+        batch_size=batch_size,
+        block_bytes=block_bytes,
+    )
+    summary = RunSummary(run_id or uuid.uuid4().hex, resolved.label)
+    summary.tiers.update({tier.name: 0 for tier in policy.checked.policy.tiers})
+    with ExitStack() as stack:
+        write = _text_sink(stack, output)
+        on_rejected = _rejects_sink(stack, rejects)
+        write(grader.header())
+        for batch in _ahead(source.batches()):
+            write(grader.grade(batch, summary, on_rejected))
+    summary.unread_columns = source.unread()
+    return summary
+
+
+# ---- sources -------------------------------------------------------------------
+
+
+def _ahead(batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
+    """`batches`, read one batch ahead in a thread while the last one is graded
+    (polars parses without the GIL). At most two batches are in memory."""
+    queue: Queue[tuple[RawBatch | None, BaseException | None]] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                queue.put((batch, None))
+                if stop.is_set():
+                    return
+            queue.put((None, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put((None, exc))
+
+    worker = threading.Thread(target=read, name="tierwise-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            batch, error = queue.get()
+            if error is not None:
+                raise error
+            if batch is None:
+                return
+            yield batch
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a blocked put finish, then the thread ends
+            try:
+                queue.get(timeout=0.05)
+            except Empty:
+                pass
+        worker.join()
+
+
+class Source:
+    """Batches of records from one input file, and the columns no fact found."""
+
+    def __init__(
+        self, batches: Callable[[], Iterator[RawBatch]], unread: Callable[[], list[str]]
+    ):
+        self.batches = batches
+        self.unread = unread
+
+
+def open_source(
+    policy: CompiledPolicy,
+    path: Path,
+    *,
+    format: str | None,
+    encoding: str | None,
+    delimiter: str,
+    id_column: str | None,
+    batch_size: int,
+    block_bytes: int,
+) -> Source:
+    if str(path) == "-":
+        raise InputError("the columnar engine reads files, not standard input")
+    kind = "parquet" if format is None and path.suffix.lower() == ".parquet" else None
+    kind = kind or detect_format(path, format)
+    if kind not in FORMATS:
+        raise InputError(f"unknown input format '{kind}'")
+    if kind == "parquet":
+        _check_exists(path)
+        binding, batches = parquet_batches(path, policy, id_column, batch_size)
+        return Source(lambda: batches, lambda: list(binding.unread))
+    if kind == "csv":
+        _check_exists(path)
+        csv_source = CsvSource(
+            path,
+            policy,
+            encoding=encoding,
+            delimiter=delimiter,
+            id_field=id_column,
+            block_bytes=block_bytes,
+        )
+        return Source(csv_source.batches, lambda: _csv_unread(csv_source.binding))
+    reader = RecordReader(path, format=kind, encoding=encoding, delimiter=delimiter)
+    batcher = RecordBatcher(policy, id_column)
+    return Source(
+        lambda: record_batches(iter(reader), batcher, batch_size),
+        lambda: list(batcher.unread),
+    )
+
+
+def _check_exists(path: Path) -> None:
+    RecordReader(path, format="csv")  # the per-account reader's checks and messages
+
+
+def _csv_unread(binding: Binding | None) -> list[str]:
+    return list(binding.unread) if binding is not None else []
+
+
+# ---- grading a batch ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Signature:
+    """What one distinct signature writes after the id, and how it counts."""
+
+    text: str
+    tier: str | None
+    excluded: bool
+
+
+class ColumnarGrader:
+    """A policy compiled to polars expressions for one as-of."""
+
+    def __init__(self, policy: CompiledPolicy, as_of: AsOf, *, explain: bool = False):
+        self.policy = policy
+        self.as_of = as_of
+        self.explain = explain
+        self.criteria = policy.checked.policy.criteria
+        self.tiers = [t.name for t in policy.checked.policy.tiers]
+        self.shares = [contributions(c) for c in self.criteria]
+        self.plan: Plan | None
+        try:
+            self.plan = plan(policy.checked, policy.tz, as_of)
+        except Unsupported as exc:
+            logger.warning("the per-account evaluator grades every record: %s", exc)
+            self.plan = None
+        midnights = self.plan.midnights if self.plan else set()
+        self.coercion = Coercion(policy, midnights)
+        self.excludes, self.forced = slot_effects(policy.checked.policy)
+        self.signatures: dict[tuple[int, ...], _Signature] = {}
+        self.quote = _quote_expr()
+
+    def header(self) -> str:
+        columns = list(OUTPUT_COLUMNS)
+        if self.explain:
+            columns += [c.name for c in self.criteria]
+        return _csv_line(columns)
+
+    def grade(
+        self,
+        batch: RawBatch,
+        summary: RunSummary,
+        on_rejected: Callable[[Rejected], None],
+    ) -> str:
+        """The graded CSV lines of one batch; rejects go to `on_rejected`."""
+        coerced = self.coercion.apply(batch)
+        frame = coerced.frame.with_row_index("__row")
+        summary.read += frame.height
+        rejected = self._rejects(frame, coerced, summary, on_rejected)
+        frame = frame.filter(~pl.col("__row").is_in(sorted(rejected)))
+        escaped = set(coerced.exotic) - rejected
+        if self.plan is None:
+            escaped |= set(frame["__row"].to_list())
+            frame = frame.clear()
+        else:
+            frame = self._evaluate(frame, self.plan)
+            escaped |= set(frame.filter(pl.col(ESCAPE))["__row"].to_list())
+        frame = frame.filter(~pl.col("__row").is_in(sorted(escaped)))
+        lines = self._lines(frame, summary)
+        if escaped:
+            rows = self._graded_by_rows(batch, sorted(escaped), summary)
+            lines = pl.concat([lines, rows]).sort("__row")
+        return str(lines.select(pl.col("__text").str.join("")).item())
+
+    # ---- rejects -------------------------------------------------------------
+
+    def _rejects(
+        self,
+        frame: pl.DataFrame,
+        coerced: Coerced,
+        summary: RunSummary,
+        sink: Callable[[Rejected], None],
+    ) -> set[int]:
+        broken = frame.filter(pl.col(PROBLEM).is_not_null())
+        problems = dict.fromkeys(broken["__row"].to_list(), "")
+        for row, text in zip(broken["__row"].to_list(), broken[PROBLEM].to_list()):
+            problems[row] = text
+        rows = sorted(set(problems) | set(coerced.problems))
+        if not rows:
+            return set()
+        picked = frame.select(LINE, IDENT)[rows]
+        for row, line, ident in zip(
+            rows, picked[LINE].to_list(), picked[IDENT].to_list()
+        ):
+            if row in problems:
+                found = (FieldProblem(field="", value="", reason=problems[row]),)
+            else:
+                found = tuple(coerced.problems[row])
+            summary.rejected += 1
+            sink(Rejected(id=ident, line=line, problems=found))
+        return set(rows)
+
+    # ---- the columnar evaluation --------------------------------------------
+
+    def _evaluate(self, frame: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+        escape = plan.escape if plan.escape is not None else pl.lit(False)
+        forced = pl.col(SLOT).replace_strict(
+            list(range(len(self.forced))),
+            self.forced,
+            default=-1,
+            return_dtype=pl.Int32,
+        )
+        excluded = pl.col(SLOT).replace_strict(
+            list(range(len(self.excludes))),
+            self.excludes,
+            default=False,
+            return_dtype=pl.Boolean,
+        )
+        return (
+            frame.lazy()
+            .with_columns(*plan.outcomes, escape.fill_null(False).alias(ESCAPE))
+            .with_columns(plan.score, plan.slot)
+            .with_columns(
+                pl.when(forced >= 0).then(forced).otherwise(plan.tier).alias(TIER),
+                excluded.alias("__excluded"),
+            )
+            .with_columns(plan.routes, *plan.masks)
+            .with_columns(
+                pl.when(pl.col("__excluded"))
+                .then(pl.lit(0, pl.Int64))
+                .otherwise(pl.col(ROUTES))
+                .alias(ROUTES)
+            )
+            .collect()
+        )
+
+    def _signature_columns(self) -> list[str]:
+        assert self.plan is not None
+        outcomes = [f"o{i}" for i in range(len(self.criteria))]
+        masks = [f"__mask{k}" for k in range(len(self.plan.masks))]
+        return [*outcomes, SLOT, ROUTES, *masks]
+
+    def _radices(self) -> list[int]:
+        """How many values each signature column takes (slots shifted by one)."""
+        assert self.plan is not None
+        routes = self.policy.checked.policy.routes
+        facts = len(self.policy.facts)
+        masks = [min(62, facts - 62 * k) for k in range(len(self.plan.masks))]
+        return [
+            *(len(shares) for shares in self.shares),
+            len(self.excludes) + 1,
+            1 << (len(routes.routes) if routes else 0),
+            *(1 << bits for bits in masks),
+        ]
+
+    def _key(self) -> pl.Expr | None:
+        """The signature as one Int64 (mixed radix), or None if it does not fit."""
+        columns, radices = self._signature_columns(), self._radices()
+        weight, parts = 1, []
+        for column, radix in zip(columns, radices):
+            value = pl.col(column).cast(pl.Int64) + (1 if column == SLOT else 0)
+            parts.append(value * weight)
+            weight *= radix
+        if weight >= 1 << 62:
+            return None
+        return functools.reduce(lambda a, b: a + b, parts)
+
+    def _unkey(self, key: int) -> tuple[int, ...]:
+        values = []
+        for column, radix in zip(self._signature_columns(), self._radices()):
+            key, value = divmod(key, radix)
+            values.append(value - 1 if column == SLOT else value)
+        return tuple(values)
+
+    def _lines(self, frame: pl.DataFrame, summary: RunSummary) -> pl.DataFrame:
+        if frame.height == 0:
+            return pl.DataFrame(schema={"__row": pl.UInt32, "__text": pl.String})
+        key = self._key()
+        if key is None:
+            return self._lines_joined(frame, summary)
+        keyed = frame.select("__row", IDENT, key.alias("__key"))
+        counts = keyed.group_by("__key").len()
+        texts = []
+        for number, count in counts.iter_rows():
+            signature = self._signature(self._unkey(number))
+            texts.append(signature.text)
+            self._count(signature, count, summary)
+        suffix = pl.col("__key").replace_strict(
+            counts["__key"], pl.Series(texts, dtype=pl.String), return_dtype=pl.String
+        )
+        return keyed.select("__row", pl.concat_str(self.quote, suffix).alias("__text"))
+
+    def _lines_joined(self, frame: pl.DataFrame, summary: RunSummary) -> pl.DataFrame:
+        """`_lines` for signatures too wide for one Int64: a join on every column."""
+        columns = self._signature_columns()
+        counts = frame.group_by(columns).len()
+        rows = []
+        for *key, count in counts.iter_rows():
+            signature = self._signature(tuple(key))
+            rows.append([*key, signature.text])
+            self._count(signature, count, summary)
+        schema: dict[str, Any] = {c: frame.schema[c] for c in columns}
+        schema["__suffix"] = pl.String
+        lookup = pl.DataFrame(rows, schema=schema, orient="row")
+        joined = frame.select("__row", IDENT, *columns).join(
+            lookup, on=columns, how="left", maintain_order="left"
+        )
+        text = pl.concat_str(self.quote, pl.col("__suffix"))
+        return joined.select("__row", text.alias("__text"))
+
+    def _signature(self, key: tuple[int, ...]) -> _Signature:
+        if key not in self.signatures:
+            self.signatures[key] = self._describe(key)
+        return self.signatures[key]
+
+    @staticmethod
+    def _count(signature: _Signature, count: int, summary: RunSummary) -> None:
+        if signature.excluded:
+            summary.excluded += count
+        else:
+            summary.graded += count
+            summary.tiers[signature.tier or ""] += count
+
+    def _describe(self, key: tuple[Any, ...]) -> _Signature:
+        """The output text of one signature, from the per-account ledger."""
+        count = len(self.criteria)
+        branches, slot, routes = key[:count], key[count], key[count + 1]
+        masks = key[count + 2 :]
+        score = self.shares[0][branches[0]]
+        for shares, branch in zip(self.shares[1:], branches[1:]):
+            score = score + shares[branch]
+        tier = self._score_tier(score)
+        if slot >= 0 and self.forced[slot] >= 0:
+            tier = self.forced[slot]
+        excluded = slot >= 0 and self.excludes[slot]
+        fired = tuple(i for i in range(63) if routes >> i & 1)
+        facts = len(self.policy.facts)
+        values = tuple(
+            None if masks[i // 62] >> (i % 62) & 1 else True for i in range(facts)
+        )
+        outcome = (score, tier, slot, excluded, fired, tuple(branches))
+        # The ledger is the per-account engine's own explanation builder.
+        result = self.policy._ledger.result(  # noqa: SLF001
+            outcome, values, self.as_of, None, self.policy.ref
+        )
+        text = ",".join(_escape(f) for f in self._fields(result)) + "\n"
+        return _Signature(text, result.tier, result.excluded)
+
+    def _score_tier(self, score: Decimal) -> int:
+        for index, tier in enumerate(self.policy.checked.policy.tiers[:-1]):
+            if score >= tier.threshold:
+                return index
+        return len(self.tiers) - 1
+
+    def _fields(self, result: GradeResult) -> list[str]:
+        actions = "; ".join(f"{a.kind} {a.target}" for a in result.actions)
+        fields = [
+            result.tier or "",
+            format_decimal(result.score),
+            result.reason,
+            actions,
+        ]
+        if self.explain:
+            fields += [format_decimal(p.contribution) for p in result.contributions]
+        return fields
+
+    # ---- records the per-account evaluator grades ----------------------------
+
+    def _graded_by_rows(
+        self, batch: RawBatch, rows: list[int], summary: RunSummary
+    ) -> pl.DataFrame:
+        texts = []
+        picked = batch.frame[rows]
+        for offset, row in enumerate(rows):
+            raw = [
+                batch.typed.get(i, {}).get(row, picked[f"r{i}"][offset])
+                for i in range(len(self.policy.facts))
+            ]
+            names = batch.row_names.get(row, batch.names)
+            ident = picked[IDENT][offset]
+            try:
+                values = self.policy.coerce(raw, names)
+            except RecordError as exc:  # pragma: no cover - rejected before
+                raise TierwiseError(f"record {row}: {exc}") from None
+            result = self.policy.grade_values(values, self.as_of, ident)
+            if result.excluded:
+                summary.excluded += 1
+            else:
+                summary.graded += 1
+                summary.tiers[result.tier or ""] += 1
+            fields = [ident or "", *self._fields(result)]
+            texts.append(_csv_line(fields))
+        return pl.DataFrame(
+            {
+                "__row": pl.Series(rows, dtype=pl.UInt32),
+                "__text": pl.Series(texts, dtype=pl.String),
+            }
+        )
+
+
+# ---- writing -------------------------------------------------------------------
+
+
+def _escape(field: str) -> str:
+    """One field as csv.writer writes it inside a row."""
+    return _csv_line([field, ""])[:-2]
+
+
+def _csv_line(fields: list[Any]) -> str:
+    """One CSV line exactly as `csv.writer(..., lineterminator="\\n")` writes it."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
+def _quoted_characters() -> list[str]:
+    """The characters that make csv.writer quote a field (it varies by version)."""
+    return [c for c in ',"\n\r' if _csv_line([f"a{c}b", "x"]).startswith('"')]
+
+
+def _quote_expr() -> pl.Expr:
+    """The id as csv.writer writes it, followed by the separator."""
+    ident = pl.col(IDENT).fill_null("")
+    special = "".join(_quoted_characters()).replace("\n", "\\n").replace("\r", "\\r")
+    needs = ident.str.contains(f"[{special}]")
+    quoted = pl.lit('"') + ident.str.replace_all('"', '""', literal=True) + pl.lit('"')
+    return pl.when(needs).then(quoted).otherwise(ident) + pl.lit(",")
+
+
+def _text_sink(stack: ExitStack, output: str | Path | IO[str]) -> Callable[[str], Any]:
+    if isinstance(output, (str, Path)):
+        stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
+        return stream.write
+    return output.write
+
+
+def _rejects_sink(
+    stack: ExitStack, rejects: str | Path | Callable[[Rejected], None] | None
+) -> Callable[[Rejected], None]:
+    """Rejects as `tierwise grade --rejects` writes them: CSV, or JSONL by name."""
+    if rejects is None:
+        return lambda rejected: None
+    if callable(rejects):
+        return rejects
+    stream = stack.enter_context(open(rejects, "w", encoding="utf-8", newline=""))
+    if str(rejects).endswith((".jsonl", ".json")):
+
+        def write_json(rejected: Rejected) -> None:
+            stream.write(rejected.model_dump_json() + "\n")
+
+        return write_json
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(REJECT_COLUMNS)
+
+    def write(rejected: Rejected) -> None:
+        for p in rejected.problems:
+            writer.writerow(
+                (rejected.line, rejected.id or "", p.field, p.value, p.reason)
+            )
+
+    return write

@@ -1,0 +1,231 @@
+"""Grading inside a database: the CLI worker, results tables, filters, safety.
+
+A tiny click command defined here uses `pushdown_options` and `run_pushdown`
+as `tierwise grade` will, against DuckDB and SQLite files made per test.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tierwise.cli.pushdown import PushdownOptions, pushdown_options, run_pushdown
+from tierwise.dsl.errors import TierwiseError
+from tierwise.engine.policy import compile_policy
+from tierwise.engine.pushdown import WhereError, grade_in_database, parse_where
+from tierwise.engine.sql import column_names, score_scale
+from tierwise.engine.sql_dialects import dialect_for
+
+POLICY = """\
+policy "pushdown" version 1
+facts
+  employees  int   from "num. of employees"
+  country    text
+  customer   bool  default false
+set north_america = "United States", "Canada"
+criterion "Size" weight 60
+  employees >= 1000 => 100
+  employees >= 100  => 50
+  otherwise         => 10
+criterion "Région (HQ)" weight 40
+  country in north_america => 100
+  otherwise                => 25
+tiers
+  A from 80
+  B from 40
+  C below 40
+override "Customer"
+  when customer => exclude, reason "existing customer"
+"""
+ROWS = [
+    ("acme", "2,000", "Canada", "no"),
+    ("bolt", "150", "France", ""),
+    ("core", "lots", "Canada", "no"),
+    ("dyna", "5000", "united states ", "yes"),
+]
+
+
+@click.command()
+@click.argument("policy")
+@click.option("--as-of")
+@pushdown_options
+def grade(policy: str, as_of: str | None, **kwargs: Any) -> None:
+    sys.exit(run_pushdown(policy, PushdownOptions.from_kwargs(kwargs), as_of=as_of))
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    policy = tmp_path / "p.grade"
+    policy.write_text(POLICY, encoding="utf-8")
+    database = tmp_path / "accounts.duckdb"
+    _load(f"duckdb:///{database}", "accounts")
+    return {"policy": str(policy), "source": str(database)}
+
+
+def _load(url: str, name: str, rows: list[tuple[str, ...]] = ROWS) -> None:
+    columns = ("id", "num. of employees", "country", "customer")
+    table = sa.Table(name, sa.MetaData(), *(sa.Column(c, sa.Text()) for c in columns))
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        table.create(connection)
+        connection.execute(table.insert(), [dict(zip(columns, r)) for r in rows])
+    engine.dispose()
+
+
+def _invoke(*args: str) -> Any:
+    return CliRunner().invoke(grade, list(args))
+
+
+def test_results_stream_to_stdout_with_a_summary(files: dict[str, str]) -> None:
+    result = _invoke(
+        files["policy"], "--source", files["source"], "--table", "accounts"
+    )
+    assert result.exit_code == 1  # one row rejected
+    assert result.stdout == (
+        "id,tier,score,reason\n"
+        "acme,A,100,\n"
+        "bolt,B,40,\n"  # 60*50% + 40*25% = 30 + 10 = 40: B from 40
+        "dyna,,100,excluded by 'Customer': existing customer\n"
+    )
+    assert result.stderr == (
+        "rejected core: num. of employees: 'lots' is not a number\n"
+        "read 4 records from accounts (duckdb): 2 graded, 1 excluded, 1 rejected\n"
+        "tiers: A 1, B 1, C 0\n"
+        "as of " + result.stderr.split("as of ")[1]
+    )
+
+
+def test_into_writes_a_results_table_and_replace_is_explicit(
+    files: dict[str, str],
+) -> None:
+    args = [files["policy"], "--source", files["source"], "--table", "accounts"]
+    args += ["--as-of", "2026-12-01", "--into", "graded"]
+    first = _invoke(*args)
+    assert first.exit_code == 1
+    assert first.stdout == ""
+    assert first.stderr.endswith("as of 2026-12-01, results in graded\n")
+    again = _invoke(*args)
+    assert again.exit_code == 1
+    assert "table 'graded' already exists; pass --replace" in str(again.exception)
+    assert _invoke(*args, "--replace").exit_code == 1
+    engine = sa.create_engine(f"duckdb:///{files['source']}")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM graded ORDER BY id")).all()
+        names = list(connection.execute(sa.text("SELECT * FROM graded")).keys())
+    engine.dispose()
+    assert names == [
+        "id", "tier", "score", "excluded", "rejected", "reason",
+        "points_size", "points_region_hq", "policy_hash", "as_of",
+    ]  # fmt: skip
+    digest = compile_policy(POLICY).hash
+    assert [tuple(r) for r in rows] == [
+        ("acme", "A", Decimal(100), False, False, None, Decimal(60), Decimal(40),
+         digest, "2026-12-01"),
+        ("bolt", "B", Decimal(40), False, False, None, Decimal(30), Decimal(10),
+         digest, "2026-12-01"),
+        ("core", None, None, False, True,
+         "num. of employees: 'lots' is not a number", None, None, digest,
+         "2026-12-01"),
+        ("dyna", None, Decimal(100), True, False,
+         "excluded by 'Customer': existing customer", Decimal(60), Decimal(40),
+         digest, "2026-12-01"),
+    ]  # fmt: skip
+
+
+def test_where_is_a_policy_condition(files: dict[str, str]) -> None:
+    args = [files["policy"], "--source", files["source"], "--table", "accounts"]
+    result = _invoke(*args, "--where", "country in north_america and not customer")
+    assert result.stdout == "id,tier,score,reason\nacme,A,100,\n"
+    # 'core' cannot be read, and the filter is true for it: reported rejected
+    assert "read 2 records" in result.stderr
+
+
+def test_where_cannot_carry_sql(files: dict[str, str]) -> None:
+    policy = compile_policy(POLICY)
+    with pytest.raises(WhereError) as caught:
+        parse_where(policy, "1=1; DROP TABLE accounts")
+    assert str(caught.value).startswith("--where '1=1; DROP TABLE accounts': ")
+    with pytest.raises(WhereError, match="single line"):
+        parse_where(policy, "customer\n=> 0")
+    with pytest.raises(WhereError, match="have text, want number"):
+        parse_where(policy, 'employees > "many"')
+    with pytest.raises(WhereError, match="a tier test only works in routes"):
+        parse_where(policy, "tier A")
+
+
+def test_print_sql_binds_nothing_unsafe(files: dict[str, str]) -> None:
+    args = [files["policy"], "--source", files["source"], "--table", "accounts"]
+    result = _invoke(*args, "--print-sql", "--as-of", "2026-12-01")
+    assert result.exit_code == 0
+    sql = result.stdout
+    assert sql.startswith("WITH raw AS MATERIALIZED \n(SELECT ")
+    assert 'accounts."num. of employees"' in sql
+    assert "'united states', 'canada'" in sql
+    assert sql.rstrip().endswith(";")
+
+
+def test_names_and_values_cannot_inject_sql(tmp_path: Path) -> None:
+    nasty = 'x"; DROP TABLE accounts; --'
+    source = POLICY.replace('"num. of employees"', '"' + nasty.replace('"', "") + '"')
+    source = source.replace('"Canada"', '"Canada\'); DROP TABLE accounts; --"')
+    policy = compile_policy(source)
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    rows = [("evil", "2000", "Canada'); DROP TABLE accounts; --", "no")]
+    columns = ("id", nasty.replace('"', ""), "country", "customer")
+    table = sa.Table(
+        "accounts", sa.MetaData(), *(sa.Column(c, sa.Text()) for c in columns)
+    )
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        table.create(connection)
+        connection.execute(table.insert(), [dict(zip(columns, r)) for r in rows])
+    engine.dispose()
+    got: list[Any] = []
+    grade_in_database(policy, url, "accounts", as_of="2026-12-01", on_result=got.append)
+    assert [(r.id, r.tier, r.score) for r in got] == [("evil", "A", Decimal(100))]
+    assert grade_in_database(policy, url, "accounts", as_of="2026-12-01").read == 1
+
+
+def test_missing_table_and_bad_id_column(files: dict[str, str]) -> None:
+    policy = compile_policy(POLICY)
+    with pytest.raises(TierwiseError, match="no table 'nope' in the source database"):
+        grade_in_database(policy, files["source"], "nope", as_of="2026-12-01")
+    with pytest.raises(TierwiseError, match="no column 'key' in table 'accounts'"):
+        grade_in_database(
+            policy, files["source"], "accounts", as_of="2026-12-01", id_column="key"
+        )
+
+
+def test_a_dialect_without_sql_for_a_construct_says_which() -> None:
+    generic = dialect_for("snowflake")
+    with pytest.raises(TierwiseError) as caught:
+        generic.text_key(sa.column("industry"), exact=False)
+    assert str(caught.value) == (
+        "stripping Unicode whitespace cannot be written in SQL for the "
+        "'snowflake' dialect; grade this policy per account, or add a Dialect "
+        "for it (see tierwise.engine.sql_dialects)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["Company size", "Région (HQ)"], ["company_size", "region_hq"]),
+        (["Fit", "fit!", "???"], ["fit", "fit_2", "criterion"]),
+    ],
+    ids=["accents-and-punctuation", "duplicates-and-empty"],
+)
+def test_points_columns_are_named_safely(names: list[str], expected: list[str]) -> None:
+    assert column_names(names) == expected
+
+
+def test_score_units_cover_every_decimal_place() -> None:
+    policy = compile_policy(POLICY.replace("=> 25", "=> 33.3"))
+    assert score_scale(policy.checked.policy) == 2  # 40 * 33.3 / 100 = 13.32
