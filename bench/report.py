@@ -53,11 +53,17 @@ def _ratio(value: float | None, base: float | None) -> str:
     return f"{value / base:.2f}×" if value / base < 100 else f"{value / base:.0f}×"
 
 
+def _cell(text: str) -> str:
+    """Text fit for one table cell: its first line, pipes escaped."""
+    lines = text.strip().splitlines() or [""]
+    return lines[0].replace("|", "\\|")
+
+
 def _why_not(m: Measured) -> str:
     if m.status == "unavailable":
-        return f"not available: {m.error}"
+        return f"not available: {_cell(m.error)}"
     if m.status != "ok":
-        return f"{m.status}: {m.error}"
+        return f"{m.status}: {_cell(m.error)}"
     if m.agreement is None:
         return "not checked: the baseline has no results"
     return f"excluded: disagrees on {m.agreement.differing:,} accounts"

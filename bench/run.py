@@ -1,17 +1,17 @@
 """The benchmark in one command: generate, grade with every engine, check, report.
 
-    python bench/run.py                 # 10k and 100k accounts (a few minutes)
-    python bench/run.py --full          # 10k, 100k and 1M accounts
+    python bench/run.py          # 10k and 100k accounts: ~15 min on 2 cores
+    python bench/run.py --full   # and 1M accounts: ~40 min on 2 cores
     python bench/run.py --sizes 20000 --engines hand,tw-grade,zen
 
 For each size it writes the accounts (bench/data, reused while current),
-loads them into PostgreSQL (schema `tierwise_bench` on 127.0.0.1, dropped at
-the end), then runs every engine in rounds: each engine once per round, in
-its own process, so that a change in the machine's load falls on all of them
-and each run's peak memory is its own. Throughput is the best round; latency
-percentiles come from that round. Every engine's outcomes for every account
-are compared with the hand-written function's, and the Markdown report goes
-to stdout and to bench/results/<run>/report.md.
+loads them into PostgreSQL (a schema of the run's own, `tierwise_bench_<run>`
+on 127.0.0.1, dropped at the end), then runs every engine in rounds: each
+engine once per round, in its own process, so that a change in the machine's
+load falls on all of them and each run's peak memory is its own. Throughput
+is the best round; latency percentiles come from that round. Every engine's
+outcomes for every account are compared with the hand-written function's,
+and the Markdown report goes to stdout and to bench/results/<run>/report.md.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -63,7 +65,9 @@ def chosen_engines(names: str | None) -> list[Engine]:
 # ---- one engine, one round ---------------------------------------------------------
 
 
-def spawn(engine: Engine, ctx: Context, folder: Path, tag: str, timeout: float) -> dict:
+def spawn(
+    engine: Engine, ctx: Context, folder: Path, tag: str, timeout: float
+) -> dict[str, Any]:
     """Run the worker; return its stats (timings, peak RSS) or why it failed."""
     stats = folder / f"{engine.name}{tag}.json"
     results = folder / f"{engine.name}{tag}.csv"
@@ -83,11 +87,11 @@ def spawn(engine: Engine, ctx: Context, folder: Path, tag: str, timeout: float) 
     return {**json.loads(stats.read_text()), "results": str(results)}
 
 
-def _failed(status: str, error: str, results: Path) -> dict:
+def _failed(status: str, error: str, results: Path) -> dict[str, Any]:
     return {"status": status, "error": error, "rss_mb": 0.0, "results": str(results)}
 
 
-def record(m: Measured, stats: dict) -> None:
+def record(m: Measured, stats: dict[str, Any]) -> None:
     """Fold one round's stats into the engine's measurement."""
     m.rss_mb = max(m.rss_mb, stats["rss_mb"])
     if stats["status"] != "ok":
@@ -115,6 +119,11 @@ def prepare_database(ctx: Context, engines: list[Engine]) -> str | None:
     return None
 
 
+def schema_of(out: Path) -> str:
+    """A schema name of this run's own, so that runs at the same time never meet."""
+    return f"tierwise_bench_{out.name.replace('-', '_')}_{os.getpid()}"
+
+
 def run_size(
     args: argparse.Namespace, engines: list[Engine], size: int, out: Path
 ) -> list[Measured]:
@@ -122,7 +131,9 @@ def run_size(
     csv_path, jsonl_path = generate.write(size, args.data)
     folder = out / f"size-{size}"
     folder.mkdir(parents=True, exist_ok=True)
-    ctx = Context(size, str(csv_path), str(jsonl_path), str(folder))
+    ctx = Context(
+        size, str(csv_path), str(jsonl_path), str(folder), pg_schema=schema_of(out)
+    )
     log(f"{size:,} accounts: data ready in {time.monotonic() - started:.0f} s")
 
     measured = [Measured(e, size) for e in engines]
@@ -159,7 +170,7 @@ def _tidy(folder: Path, keep: bool) -> None:
         path.unlink()
 
 
-def _progress(m: Measured, stats: dict, number: int, rounds: int) -> str:
+def _progress(m: Measured, stats: dict[str, Any], number: int, rounds: int) -> str:
     where = f"round {number + 1}/{rounds} {m.engine.name} ({m.size:,})"
     if stats["status"] != "ok":
         return f"{where}: {stats['status']}: {stats.get('error', '')}"
@@ -226,7 +237,7 @@ def _drop_schema(out: Path, sizes: list[int]) -> None:
     try:
         import pg
 
-        pg.drop_schema(Context(sizes[0], "", "", str(out)))
+        pg.drop_schema(Context(sizes[0], "", "", str(out), pg_schema=schema_of(out)))
     except Exception as exc:  # a database that was never reached has no schema
         log(f"note: could not drop the schema: {exc}")
 
@@ -240,7 +251,7 @@ def _database(out: Path) -> str:
         return "PostgreSQL not reached"
 
 
-def _plain(m: Measured) -> dict:
+def _plain(m: Measured) -> dict[str, Any]:
     found = asdict(m)
     found["engine"] = m.engine.name
     return found

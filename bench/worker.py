@@ -1,9 +1,8 @@
 """Run one engine at one size in its own process, and say how it went.
 
-The runner starts this script once per engine and size, so that each run's
-peak memory is its own (the runner reads it from the kernel when the process
-ends). It writes the engine's outcomes as a results CSV and its timings as
-JSON:
+The runner starts this script once per engine, size and round, so that each
+run's peak memory is its own (this process's VmHWM, reported at the end). It
+writes the engine's outcomes as a results CSV and its timings as JSON:
 
     python bench/worker.py ENGINE CONTEXT_JSON STATS_JSON RESULTS_CSV REPS
 

@@ -53,7 +53,8 @@ def coercer(policy: CompiledPolicy) -> Callable[[dict[str, Any]], tuple[Any, ...
             bindings[header] = policy.bind(header)
         values = list(account.values())
         raw = [None if p is None else values[p] for p in bindings[header]]
-        return policy.coerce(raw, names)
+        coerced: tuple[Any, ...] = policy.coerce(raw, names)
+        return coerced
 
     return coerce
 

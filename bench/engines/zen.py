@@ -257,8 +257,10 @@ def outcome(response: dict[str, Any]) -> tuple[str | None, str]:
 
 def rows(ctx: Context) -> RowEngine:
     dt.date.fromisoformat(ctx.as_of)  # the graph takes the as-of as a date
-    loader = {"type": "static", "content": {"policy": graph(ctx.as_of)}}
-    engine = zen.ZenEngine({"loader": loader})
+    options: Any = {
+        "loader": {"type": "static", "content": {"policy": graph(ctx.as_of)}}
+    }
+    engine = zen.ZenEngine(options)
     return RowEngine(grade=lambda a: engine.evaluate("policy", a), outcome=outcome)
 
 
