@@ -82,6 +82,7 @@ class _Emitter:
     as_of: AsOf
     tz: dt.tzinfo
     tz_name: str
+    keys: dict[str, CE] = field(default_factory=dict)  # list fact -> its item keys
 
     def expr(self, node: ast.Expr) -> tuple[CE, bool]:  # noqa: C901 - one case per node
         match node:
@@ -276,6 +277,8 @@ class _Emitter:
         fact = self.checked.scope.facts[getattr(operand, "name", "")]
         if isinstance(item.type, sa.Text) and self._constant_text(item) == "":
             return sa.false()
+        if fact.name in self.keys:
+            return self.dialect.keys_have(self.keys[fact.name], item)
         return self.dialect.list_has(items, fact.split_on or ",", exact, item)
 
     @staticmethod
@@ -288,12 +291,17 @@ class _Emitter:
         fact = self.checked.scope.facts[getattr(node.operand, "name", "")]
         separator = fact.split_on or ","
         wanted = sorted(keys - {""})
+        found = self.keys.get(fact.name)
         if node.mode == "all":
             if "" in keys:
                 return sa.false()  # an empty item is never in a list
+            if found is not None and wanted:
+                return self.dialect.keys_have_all(found, wanted)
             return self.dialect.list_has_all(items, separator, exact, wanted)
         if not wanted:
             return sa.false()
+        if found is not None:
+            return self.dialect.keys_have_any(found, wanted)
         return self.dialect.list_has_any(items, separator, exact, wanted)
 
     @staticmethod
@@ -397,11 +405,18 @@ def _cols(step: Any, fact: str) -> Cols:
 def _facts_step(query: _Query, step: Any, plans: dict[str, FactPlan]) -> sa.CTE:
     selected: list[CE] = [step.c.account_id]
     problems: list[CE] = []
+    facts = {f.name: f for f in query.policy.facts}
     for name, plan in plans.items():
         value, problem = plan.final(_cols(step, name))
         selected.append(value.label(f"fact_{name}"))
         if problem is not None:
             problems.append(problem)
+        fact = facts[name]
+        if fact.kind == "list":
+            split = fact.split_on or ","
+            keys = query.dialect.list_keys(value, split, fact.exact)
+            if keys is not None:
+                selected.append(keys.label(f"keys_{name}"))
     joined = query.dialect.join_texts(problems) if problems else sa.null()
     selected.append(sa.type_coerce(joined, sa.Text()).label("problems"))
     return query.dialect.step(sa.select(*selected).select_from(step), "facts")
@@ -440,8 +455,15 @@ def _emitter(query: _Query, checked: CheckedPolicy, facts: sa.CTE) -> _Emitter:
         f.name: (facts.c[f"fact_{f.name}"], f.default is None)
         for f in query.policy.facts
     }
+    keys = {
+        f.name: facts.c[f"keys_{f.name}"]
+        for f in query.policy.facts
+        if f"keys_{f.name}" in facts.c
+    }
     tz = time_zone(query.policy.time_zone)
-    return _Emitter(checked, query.dialect, columns, query.as_of, tz, query.tz_name)
+    return _Emitter(
+        checked, query.dialect, columns, query.as_of, tz, query.tz_name, keys
+    )
 
 
 def _conditions_cte(

@@ -308,6 +308,20 @@ class Dialect:
     ) -> CE:
         return sa.and_(*(self.list_has_any(items, separator, exact, [k]) for k in keys))
 
+    def list_keys(self, items: CE, separator: str, exact: bool) -> CE | None:
+        """Every item's key, computed once per row for the `keys_have` tests;
+        None where lists are tested as delimited text each time."""
+        return None
+
+    def keys_have_any(self, keys: CE, wanted: list[str]) -> CE:
+        raise self.unsupported("an array of list items")
+
+    def keys_have_all(self, keys: CE, wanted: list[str]) -> CE:
+        raise self.unsupported("an array of list items")
+
+    def keys_have(self, keys: CE, item: CE) -> CE:
+        raise self.unsupported("an array of list items")
+
     def list_nonempty(self, items: CE, separator: str) -> CE:
         parts = self.split(items, separator)
         key = self.text_key(parts.c.item, exact=True)
@@ -336,6 +350,12 @@ def _text(value: str) -> CE:
     return sa.literal(value, sa.Text())
 
 
+def _text_array(values: list[str]) -> CE:
+    return sa.cast(
+        postgresql.array([_text(v) for v in values]), postgresql.ARRAY(sa.Text)
+    )
+
+
 _OPERATORS = {
     "+": sa.sql.operators.add,
     "-": sa.sql.operators.sub,
@@ -362,6 +382,16 @@ class PostgresDialect(Dialect):
     def nfc(self, text: CE) -> CE:
         return sa.func.normalize(text, sa.literal_column("NFC"))
 
+    def text_key(self, text: CE, exact: bool, stripped: bool = False) -> CE:
+        # ASCII text (as many bytes as characters in UTF-8) is already NFC and
+        # folds by `lower` alone, so it skips the long chain of replacements,
+        # most of the cost of reading text on large tables.
+        plain = text if stripped else self.strip(text)
+        ascii_only = sa.func.octet_length(plain) == sa.func.length(plain)
+        fast = plain if exact else sa.func.lower(plain)
+        slow = super().text_key(plain, exact, stripped=True)
+        return sa.case((ascii_only, fast), else_=slow)
+
     def matches(self, text: CE, pattern: str) -> CE:
         return text.op("~")(_text(pattern))
 
@@ -377,6 +407,25 @@ class PostgresDialect(Dialect):
     def split(self, text: CE, separator: str) -> FromClause:
         parts = sa.func.string_to_array(text, _text(separator))
         return sa.func.unnest(parts).table_valued("item").render_derived("parts")
+
+    def list_keys(self, items: CE, separator: str, exact: bool) -> CE | None:
+        # One array per row instead of splitting the text again for every
+        # condition on the list; NULL (no rows) only when `items` is NULL.
+        parts = self.split(items, separator)
+        key = self.text_key(parts.c.item, exact)
+        keys = sa.select(sa.func.array_agg(key)).select_from(parts)
+        return keys.scalar_subquery()
+
+    def keys_have_any(self, keys: CE, wanted: list[str]) -> CE:
+        found = keys.bool_op("&&")(_text_array(wanted))
+        return sa.func.coalesce(found, sa.false())
+
+    def keys_have_all(self, keys: CE, wanted: list[str]) -> CE:
+        found = keys.bool_op("@>")(_text_array(wanted))
+        return sa.func.coalesce(found, sa.false())
+
+    def keys_have(self, keys: CE, item: CE) -> CE:
+        return sa.func.coalesce(item == sa.any_(keys), sa.false())
 
     def number(self, value: Decimal | int) -> CE:
         return sa.literal(Decimal(value), sa.Numeric())
