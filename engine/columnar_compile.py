@@ -10,8 +10,10 @@ overflow.
 
 What is not compiled exactly is never guessed: arithmetic whose result could
 need more than 28 significant digits (the precision of Python's decimals)
-marks the row for the per-account evaluator, and so does every division (its
-rounding is Python's). A construct this module does not compile at all
+marks the row for the per-account evaluator, and so does a division (its
+rounding is Python's) unless it is compared with a number: the comparison is
+then multiplied out, and only a quotient close enough to that number for the
+rounding to matter is left to Python. A construct this module does not compile at all
 (comparing two lists, products too large to bound) raises `Unsupported`, and
 the whole policy is then graded by the per-account evaluator.
 """
@@ -38,6 +40,9 @@ from tierwise.engine.policy import AsOf
 
 MAX_DIGITS = 37  # Int128 holds 38
 PRECISION = 28  # Python's decimal context
+# A quotient within |q| x 10**-NEAR of a number may compare otherwise once
+# Python has rounded it to PRECISION digits (the margin is 0.5 x 10**-27).
+NEAR = 26
 TIER = "__tier"
 SLOT = "__slot"
 ROUTES = "__routes"
@@ -270,6 +275,9 @@ class Emitter:
             exact = self._exact(a) or self._exact(b)
             return self._text(a, exact), self._text(b, exact)
         if ty.is_numeric(ta) and ty.is_numeric(tb):
+            crossed = self._quotient(a, b)
+            if crossed is not None:
+                return crossed
             na, nb = self.num(a), self.num(b)
             scale = max(na.scale, nb.scale)
             if max(na.digits - na.scale, nb.digits - nb.scale) + scale > MAX_DIGITS:
@@ -280,6 +288,34 @@ class Emitter:
         if "list" in (ta.family, tb.family):
             raise Unsupported("comparing lists")
         return self.plain(a), self.plain(b)
+
+    def _quotient(self, a: ast.Expr, b: ast.Expr) -> tuple[pl.Expr, pl.Expr] | None:
+        """A quotient compared with a number, multiplied out: `n / d` against `x`
+        as `n * sign(d)` against `x * |d|`, both at one scale.
+
+        Python rounds the quotient to 28 digits; that can change the comparison
+        only when the quotient is within a 10**-27 share of `x`, and such rows
+        go to the per-account evaluator. None when neither side (or both) is a
+        quotient, or when the products could overflow.
+        """
+        ratios = [isinstance(n, ast.Arithmetic) and n.op == "/" for n in (a, b)]
+        if ratios.count(True) != 1:
+            return None
+        ratio, other = (a, b) if ratios[0] else (b, a)
+        assert isinstance(ratio, ast.Arithmetic)
+        n, d, x = self.num(ratio.left), self.num(ratio.right), self.num(other)
+        # q = n / d and x = X / 10**x.scale; multiplied by |d| * 10**(...) > 0:
+        left_digits = n.digits + d.scale + x.scale
+        if max(left_digits, x.digits + d.digits + n.scale) > MAX_DIGITS:
+            return None
+        left = pl.when(d.expr != 0).then(
+            n.expr * 10 ** (d.scale + x.scale) * d.expr.sign()
+        )
+        right = x.expr * d.expr.abs() * 10**n.scale
+        if left_digits > NEAR:
+            size, gap = left.abs(), (left - right).abs()
+            self.guards.append((size >= 10**NEAR) & (gap <= size // 10**NEAR))
+        return (left, right) if ratios[0] else (right, left)
 
     def _exact(self, node: ast.Expr) -> bool:
         if isinstance(node, ast.Name) and node.name in self.scope.facts:
