@@ -43,14 +43,12 @@ y,B,20,Size +20,
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from queue import Empty, Queue
@@ -63,6 +61,7 @@ from tierwise.engine.columnar_coerce import Coerced, Coercion
 from tierwise.engine.columnar_compile import (
     ESCAPE,
     ROUTES,
+    SCORE,
     SLOT,
     TIER,
     Plan,
@@ -94,6 +93,7 @@ logger = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
 REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
 FORMATS = ("csv", "jsonl", "json", "parquet")
+TOP = 3  # the contributions the ledger's short reason names
 
 
 def grade_file_columnar(
@@ -243,15 +243,6 @@ def _csv_unread(binding: Binding | None) -> list[str]:
 # ---- grading a batch ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Signature:
-    """What one distinct signature writes after the id, and how it counts."""
-
-    text: str
-    tier: str | None
-    excluded: bool
-
-
 class ColumnarGrader:
     """A policy compiled to polars expressions for one as-of."""
 
@@ -271,7 +262,8 @@ class ColumnarGrader:
         midnights = self.plan.midnights if self.plan else set()
         self.coercion = Coercion(policy, midnights)
         self.excludes, self.forced = slot_effects(policy.checked.policy)
-        self.signatures: dict[tuple[int, ...], _Signature] = {}
+        self.said: dict[tuple[Any, ...], str] = {}  # by `_said_keys`
+        self.scores: dict[int, str] = {}  # by score units
         self.quote = _quote_expr()
 
     def header(self) -> str:
@@ -369,94 +361,150 @@ class ColumnarGrader:
         )
 
     def _signature_columns(self) -> list[str]:
+        """What a row's reason and actions are made from, for `_result`."""
         assert self.plan is not None
         outcomes = [f"o{i}" for i in range(len(self.criteria))]
         masks = [f"__mask{k}" for k in range(len(self.plan.masks))]
         return [*outcomes, SLOT, ROUTES, *masks]
 
-    def _radices(self) -> list[int]:
-        """How many values each signature column takes (slots shifted by one)."""
+    def _said_keys(self) -> list[pl.Expr]:
+        """`__k{i}`: what decides a row's reason and actions, no more.
+
+        The ledger's reason names an override, or else the `TOP` largest
+        contributions (ties in the policy's order) and the facts its missing
+        branches lack; actions follow the routes. So each criterion counts only
+        when the reason names it, and the missing facts only without an override.
+        """
+        assert self.plan is not None
+        overridden = pl.col(SLOT) >= 0
+        sizes = [pl.col(f"__size{i}") for i in range(len(self.criteria))]
+        keys = []
+        for i, size in enumerate(sizes):
+            ahead = [
+                other >= size if j < i else other > size
+                for j, other in enumerate(sizes)
+                if j != i
+            ]
+            rank = (
+                pl.sum_horizontal(a.cast(pl.Int32) for a in ahead)
+                if ahead
+                else pl.lit(0)
+            )
+            named = (size > 0) & (rank < TOP) & ~overridden
+            keys.append(pl.when(named).then(pl.col(f"o{i}") + 1).otherwise(0))
+        keys += [pl.col(SLOT) + 1, pl.col(ROUTES)]
+        keys += [pl.when(overridden).then(0).otherwise(m) for m in self.plan.masks]
+        return [k.cast(pl.Int64).alias(f"__k{j}") for j, k in enumerate(keys)]
+
+    def _said_radices(self) -> list[int]:
+        """How many values each of `_said_keys` takes."""
         assert self.plan is not None
         routes = self.policy.checked.policy.routes
         facts = len(self.policy.facts)
         masks = [min(62, facts - 62 * k) for k in range(len(self.plan.masks))]
         return [
-            *(len(shares) for shares in self.shares),
+            *(len(shares) + 1 for shares in self.shares),
             len(self.excludes) + 1,
             1 << (len(routes.routes) if routes else 0),
             *(1 << bits for bits in masks),
         ]
 
-    def _key(self) -> pl.Expr | None:
-        """The signature as one Int64 (mixed radix), or None if it does not fit."""
-        columns, radices = self._signature_columns(), self._radices()
-        weight, parts = 1, []
-        for column, radix in zip(columns, radices):
-            value = pl.col(column).cast(pl.Int64) + (1 if column == SLOT else 0)
-            parts.append(value * weight)
-            weight *= radix
-        if weight >= 1 << 62:
-            return None
-        return functools.reduce(lambda a, b: a + b, parts)
-
-    def _unkey(self, key: int) -> tuple[int, ...]:
-        values = []
-        for column, radix in zip(self._signature_columns(), self._radices()):
-            key, value = divmod(key, radix)
-            values.append(value - 1 if column == SLOT else value)
-        return tuple(values)
-
     def _lines(self, frame: pl.DataFrame, summary: RunSummary) -> pl.DataFrame:
+        """Each row's CSV line: the id and points from columns, the tier and
+        score from small tables, the reason and actions by `_said`."""
         if frame.height == 0:
             return pl.DataFrame(schema={"__row": pl.UInt32, "__text": pl.String})
-        key = self._key()
-        if key is None:
-            return self._lines_joined(frame, summary)
-        keyed = frame.select("__row", IDENT, key.alias("__key"))
-        counts = keyed.group_by("__key").len()
-        texts = []
-        for number, count in counts.iter_rows():
-            signature = self._signature(self._unkey(number))
-            texts.append(signature.text)
-            self._count(signature, count, summary)
-        suffix = pl.col("__key").replace_strict(
-            counts["__key"], pl.Series(texts, dtype=pl.String), return_dtype=pl.String
+        self._count(frame, summary)
+        keys = [f"__k{j}" for j in range(len(self._said_radices()))]
+        keyed = frame.with_columns(self._sizes()).with_columns(self._said_keys())
+        weight, parts = 1, []
+        for key, radix in zip(keys, self._said_radices()):
+            parts.append(pl.col(key) * weight)
+            weight *= radix
+        if weight < 1 << 62:  # one Int64 joins faster than several columns
+            keyed = keyed.with_columns(pl.sum_horizontal(parts).alias("__key"))
+            keys = ["__key"]
+        said = self._said(keyed, keys)
+        joined = keyed.join(said, on=keys, how="left", maintain_order="left")
+        tiers = pl.col(TIER).replace_strict(
+            list(range(len(self.tiers))), self.tiers, return_dtype=pl.String
         )
-        return keyed.select("__row", pl.concat_str(self.quote, suffix).alias("__text"))
+        fields = [
+            self.quote,
+            pl.when(pl.col("__excluded")).then(pl.lit("")).otherwise(tiers),
+            pl.lit(","),
+            self._score_text(frame),
+            pl.col("__said"),
+        ]
+        if self.explain:
+            fields += [pl.lit(",") + self._points(i) for i in range(len(self.shares))]
+        line = pl.concat_str([*fields, pl.lit("\n")])
+        return joined.select("__row", line.alias("__text"))
 
-    def _lines_joined(self, frame: pl.DataFrame, summary: RunSummary) -> pl.DataFrame:
-        """`_lines` for signatures too wide for one Int64: a join on every column."""
+    def _sizes(self) -> list[pl.Expr]:
+        """`__size{i}`: how large criterion i's contribution is, as a rank among
+        all contributions' sizes (0: none)."""
+        sizes = sorted({abs(s) for shares in self.shares for s in shares} - {0})
+        rank = {size: number + 1 for number, size in enumerate(sizes)}
+        return [
+            pl.col(f"o{i}")
+            .replace_strict(
+                list(range(len(shares))),
+                [rank.get(abs(s), 0) for s in shares],
+                return_dtype=pl.Int32,
+            )
+            .alias(f"__size{i}")
+            for i, shares in enumerate(self.shares)
+        ]
+
+    def _said(self, keyed: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+        """`__said` (",reason,actions") for each distinct key, from the ledger's
+        result for one row that has it."""
         columns = self._signature_columns()
-        counts = frame.group_by(columns).len()
-        rows = []
-        for *key, count in counts.iter_rows():
-            signature = self._signature(tuple(key))
-            rows.append([*key, signature.text])
-            self._count(signature, count, summary)
-        schema: dict[str, Any] = {c: frame.schema[c] for c in columns}
-        schema["__suffix"] = pl.String
-        lookup = pl.DataFrame(rows, schema=schema, orient="row")
-        joined = frame.select("__row", IDENT, *columns).join(
-            lookup, on=columns, how="left", maintain_order="left"
+        groups = keyed.group_by(keys).agg(pl.col(c).first() for c in columns)
+        texts = []
+        for row in groups.iter_rows():
+            key = row[: len(keys)]
+            if key not in self.said:
+                result = self._result(row[len(keys) :])
+                reason, actions = result.reason, _actions(result)
+                self.said[key] = f",{_escape(reason)},{_escape(actions)}"
+            texts.append(self.said[key])
+        return groups.select(keys).with_columns(
+            pl.Series("__said", texts, dtype=pl.String)
         )
-        text = pl.concat_str(self.quote, pl.col("__suffix"))
-        return joined.select("__row", text.alias("__text"))
 
-    def _signature(self, key: tuple[int, ...]) -> _Signature:
-        if key not in self.signatures:
-            self.signatures[key] = self._describe(key)
-        return self.signatures[key]
+    def _score_text(self, frame: pl.DataFrame) -> pl.Expr:
+        """The score as the ledger writes it, made once per distinct score."""
+        assert self.plan is not None
+        scale = self.plan.score_scale
+        found = frame.get_column(SCORE).unique().to_list()
+        for units in found:
+            if units not in self.scores:
+                self.scores[units] = format_decimal(Decimal(f"{units}E-{scale}"))
+        return pl.col(SCORE).replace_strict(
+            found, [self.scores[u] for u in found], return_dtype=pl.String
+        )
 
-    @staticmethod
-    def _count(signature: _Signature, count: int, summary: RunSummary) -> None:
-        if signature.excluded:
-            summary.excluded += count
-        else:
-            summary.graded += count
-            summary.tiers[signature.tier or ""] += count
+    def _points(self, index: int) -> pl.Expr:
+        shares = self.shares[index]
+        return pl.col(f"o{index}").replace_strict(
+            list(range(len(shares))),
+            [format_decimal(s) for s in shares],
+            return_dtype=pl.String,
+        )
 
-    def _describe(self, key: tuple[Any, ...]) -> _Signature:
-        """The output text of one signature, from the per-account ledger."""
+    def _count(self, frame: pl.DataFrame, summary: RunSummary) -> None:
+        counts = frame.group_by("__excluded", TIER).len()
+        for excluded, tier, count in counts.iter_rows():
+            if excluded:
+                summary.excluded += count
+            else:
+                summary.graded += count
+                summary.tiers[self.tiers[tier]] += count
+
+    def _result(self, key: tuple[Any, ...]) -> GradeResult:
+        """The ledger's result for one signature (`_signature_columns`)."""
         count = len(self.criteria)
         branches, slot, routes = key[:count], key[count], key[count + 1]
         masks = key[count + 2 :]
@@ -477,8 +525,7 @@ class ColumnarGrader:
         result = self.policy._ledger.result(  # noqa: SLF001
             outcome, values, self.as_of, None, self.policy.ref
         )
-        text = ",".join(_escape(f) for f in self._fields(result)) + "\n"
-        return _Signature(text, result.tier, result.excluded)
+        return result
 
     def _score_tier(self, score: Decimal) -> int:
         for index, tier in enumerate(self.policy.checked.policy.tiers[:-1]):
@@ -487,12 +534,11 @@ class ColumnarGrader:
         return len(self.tiers) - 1
 
     def _fields(self, result: GradeResult) -> list[str]:
-        actions = "; ".join(f"{a.kind} {a.target}" for a in result.actions)
         fields = [
             result.tier or "",
             format_decimal(result.score),
             result.reason,
-            actions,
+            _actions(result),
         ]
         if self.explain:
             fields += [format_decimal(p.contribution) for p in result.contributions]
@@ -533,6 +579,10 @@ class ColumnarGrader:
 
 
 # ---- writing -------------------------------------------------------------------
+
+
+def _actions(result: GradeResult) -> str:
+    return "; ".join(f"{a.kind} {a.target}" for a in result.actions)
 
 
 def _escape(field: str) -> str:
