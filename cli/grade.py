@@ -107,11 +107,14 @@ def grade(**kwargs: Any) -> None:
     if pushdown.source is not None:
         if kwargs["input_"] is not None:
             raise click.UsageError("give either --input or --source, not both")
+        if kwargs["resume"] is not None:
+            raise click.UsageError("--resume does not apply to --source")
         code = run_pushdown(
             kwargs["policy"],
             pushdown,
             as_of=kwargs["as_of"],
             id_column=kwargs["id_column"],
+            db=kwargs["db"],
         )
         sys.exit(code)
     if kwargs["input_"] is None:

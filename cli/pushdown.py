@@ -12,15 +12,19 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from tierwise.cli.common import plural
+from tierwise.cli.db import StoredRun, open_store, print_stored
 
 if TYPE_CHECKING:
+    from tierwise.engine.policy import AsOf, CompiledPolicy
     from tierwise.engine.pushdown import PushdownSummary, PushedResult
+    from tierwise.engine.store.recorder import RunRecorder
 
 SHOW_REJECTS = 10
 OUTPUT_COLUMNS = ("id", "tier", "score", "reason")
@@ -89,9 +93,11 @@ def run_pushdown(
     as_of: str | None = None,
     id_column: str | None = None,
     output: IO[str] | None = None,
+    db: str | None = None,
 ) -> int:
     """Grade `options.table` inside `options.source`; the exit code (0, or 1
-    when some rows were rejected)."""
+    when some rows were rejected). With `db`, the run is recorded in that
+    audit store as `tierwise grade --input F --db URL` records a file."""
     from tierwise.dsl.errors import TierwiseError
     from tierwise.engine.policy import load_policy
     from tierwise.engine.pushdown import compile_sql, grade_in_database
@@ -115,19 +121,77 @@ def run_pushdown(
         click.echo(sql, file=out)
         return 0
     sink = _Sink(out) if options.into is None else None
-    summary = grade_in_database(
-        policy,
-        options.source,
-        options.table,
-        as_of=moment,
-        where=options.where,
-        into=options.into,
-        replace=options.replace,
-        id_column=id_column,
-        on_result=sink,
-    )
+    with ExitStack() as stack:
+        recorder = None
+        if db is not None:
+            recorder = _begin_run(stack, db, policy, moment, options, id_column)
+        summary = grade_in_database(
+            policy,
+            options.source,
+            options.table,
+            as_of=moment,
+            where=options.where,
+            into=options.into,
+            replace=options.replace,
+            id_column=id_column,
+            on_result=sink,
+            recorder=recorder,
+        )
+        stored = None if recorder is None else _finish_run(recorder, summary)
     print_summary(summary)
+    if stored is not None:
+        print_stored(stored)
     return 1 if summary.rejected else 0
+
+
+def _begin_run(
+    stack: ExitStack,
+    db: str,
+    policy: CompiledPolicy,
+    as_of: AsOf,
+    options: PushdownOptions,
+    id_column: str | None,
+) -> RunRecorder:
+    """A run begun in the store, marked failed if grading raises."""
+    from tierwise.engine.pushdown import source_url
+    from tierwise.engine.store.connect import display_url
+    from tierwise.engine.store.start import RunInput
+
+    url = display_url(source_url(options.source or ""))
+    name = f"{url} table {options.table}"
+    if options.where:
+        name += f" where {options.where}"
+    source = RunInput(
+        name=name,
+        digest="",  # set when the run finishes: see `sql_record.RowResults.digest`
+        options={
+            "source": url,
+            "table": options.table,
+            "where": options.where,
+            "id_column": id_column,
+            "into": options.into,
+        },
+    )
+    store = stack.enter_context(open_store(db, create=True))
+    recorder = store.begin_run(policy, as_of=as_of, source=source)
+    return stack.enter_context(recorder)
+
+
+def _finish_run(recorder: RunRecorder, summary: PushdownSummary) -> StoredRun:
+    from tierwise.engine.run import RunSummary
+    from tierwise.engine.store.connect import display_url
+
+    graded = RunSummary(
+        recorder.run_id,
+        summary.as_of,
+        read=summary.read,
+        graded=summary.graded,
+        excluded=summary.excluded,
+        rejected=summary.rejected,
+    )
+    counts = recorder.finish(graded, input_digest=summary.input_digest)
+    url = display_url(recorder.engine.url)
+    return StoredRun(url, recorder.run_id, recorder.resumed_after, counts)
 
 
 class _Sink:

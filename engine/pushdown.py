@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -36,8 +36,12 @@ from tierwise.dsl import ast
 from tierwise.dsl.check import CheckedPolicy, check_source
 from tierwise.dsl.errors import PolicyError, TierwiseError
 from tierwise.engine.policy import AsOf, CompiledPolicy
+from tierwise.engine.run import Graded
 from tierwise.engine.sql import CompiledQuery, compile_query
 from tierwise.engine.sql_dialects import dialect_for
+
+if TYPE_CHECKING:
+    from tierwise.engine.store.recorder import RunRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +81,7 @@ class PushdownSummary:
     rejected: int = 0
     tiers: Counter[str] = field(default_factory=Counter)
     unread_columns: tuple[str, ...] = ()
+    input_digest: str | None = None  # of the rows read, when recorded
 
     def count(self, tier: str | None, excluded: bool, rejected: bool, n: int) -> None:
         self.read += n
@@ -196,8 +201,10 @@ def build_query(
     as_of: AsOf | Any,
     where: str | None = None,
     id_column: str | None = None,
+    record: bool = False,
 ) -> CompiledQuery:
-    """The grading query for `table`; `as_of` as `CompiledPolicy.grade` takes it."""
+    """The grading query for `table`; `as_of` as `CompiledPolicy.grade` takes it;
+    `record`: with the columns a recorded run needs (`sql.compile_query`)."""
     if not isinstance(as_of, AsOf):
         as_of = policy.as_of(as_of)
     source = reflect(connection, table)
@@ -211,6 +218,7 @@ def build_query(
         policy_hash=policy.hash,
         id_column=id_column,
         where=condition,
+        record=record,
     )
 
 
@@ -246,6 +254,7 @@ def grade_in_database(
     replace: bool = False,
     id_column: str | None = None,
     on_result: Callable[[PushedResult], None] | None = None,
+    recorder: RunRecorder | None = None,
 ) -> PushdownSummary:
     """Grade every row of `table` in the database at `source` (a URL, or an
     engine: SQLite engines need `sql_dialects.SQLiteDialect().install(engine)`
@@ -253,10 +262,14 @@ def grade_in_database(
 
     With `into`, the results are written to that table (created; replaced only
     when `replace` is true) and `on_result` is not called; without it, each
-    result is handed to `on_result` as it streams back.
+    result is handed to `on_result` as it streams back. With `recorder` (a run
+    begun in the audit store, as of the same moment), every row is also
+    recorded as `tierwise grade --db` records a file's records: rows stream
+    back even with `into`, and are written to it batch by batch.
     """
+    record = recorder is not None
     with connected(source) as connection:
-        query = build_query(policy, connection, table, as_of, where, id_column)
+        query = build_query(policy, connection, table, as_of, where, id_column, record)
         summary = PushdownSummary(
             table=table,
             dialect=connection.dialect.name,
@@ -265,7 +278,9 @@ def grade_in_database(
             unread_columns=query.unread_columns,
         )
         summary.tiers.update({t.name: 0 for t in policy.checked.policy.tiers})
-        if into is None:
+        if recorder is not None:
+            _record(connection, query, summary, recorder, on_result, into, replace)
+        elif into is None:
             _stream(connection, query, summary, on_result)
         else:
             _write(connection, query, summary, into, replace)
@@ -284,6 +299,41 @@ def _stream(
         summary.count(result.tier, result.excluded, result.rejected, 1)
         if on_result is not None:
             on_result(result)
+
+
+def _record(
+    connection: Connection,
+    query: CompiledQuery,
+    summary: PushdownSummary,
+    recorder: RunRecorder,
+    on_result: Callable[[PushedResult], None] | None,
+    into: str | None,
+    replace: bool,
+) -> None:
+    from tierwise.engine.sql_record import RowResults
+
+    target = None if into is None else _create(connection, query, into, replace)
+    names = [] if target is None else [c.name for c in target.columns]
+    rows = RowResults(recorder.policy, query, recorder.as_of)
+    found = connection.execution_options(yield_per=1000).execute(query.select)
+    line = 0
+    for batch in found.mappings().partitions():
+        written = []
+        for row in batch:
+            line += 1
+            result = _result(row, query)
+            summary.count(result.tier, result.excluded, result.rejected, 1)
+            graded, record = rows(line, row)
+            if isinstance(graded, Graded):
+                recorder.graded(graded)
+            else:
+                recorder.rejected(graded, record)
+            if target is None and on_result is not None:
+                on_result(result)
+            written.append({n: row[n] for n in names})
+        if target is not None and written:
+            connection.execute(target.insert(), written)
+    summary.input_digest = rows.digest
 
 
 def _result(row: Any, query: CompiledQuery) -> PushedResult:
@@ -329,14 +379,7 @@ def _write(
     into: str,
     replace: bool,
 ) -> None:
-    target = results_table(into, query, connection.dialect.name)
-    if sa.inspect(connection).has_table(target.name, schema=target.schema):
-        if not replace:
-            raise TierwiseError(
-                f"table '{into}' already exists; pass --replace to replace it"
-            )
-        target.drop(connection)
-    target.create(connection)
+    target = _create(connection, query, into, replace)
     names = [c.name for c in target.columns]
     wanted = [c for c in query.select.selected_columns if c.name in names]
     connection.execute(
@@ -347,6 +390,20 @@ def _write(
     ).group_by(target.c.tier, target.c.excluded, target.c.rejected)
     for tier, excluded, rejected, n in connection.execute(counts):
         summary.count(tier, bool(excluded), bool(rejected), n)
+
+
+def _create(
+    connection: Connection, query: CompiledQuery, into: str, replace: bool
+) -> sa.Table:
+    target = results_table(into, query, connection.dialect.name)
+    if sa.inspect(connection).has_table(target.name, schema=target.schema):
+        if not replace:
+            raise TierwiseError(
+                f"table '{into}' already exists; pass --replace to replace it"
+            )
+        target.drop(connection)
+    target.create(connection)
+    return target
 
 
 def engine_names() -> tuple[str, ...]:

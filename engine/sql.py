@@ -70,6 +70,16 @@ class CompiledQuery:
     branches: dict[str, str]  # criterion name -> its branch column
     unread_columns: tuple[str, ...]  # facts with no column in the table
     as_of_label: str = ""
+    record: RecordColumns | None = None  # with `record=True`
+
+
+@dataclass(frozen=True)
+class RecordColumns:
+    """The extra columns a recorded run reads (see `compile_query`)."""
+
+    inputs: tuple[str, ...]  # the source table's columns, `input_<n>` in order
+    facts: tuple[str | None, ...]  # per fact: the column it reads, or None
+    # `problem_<n>` and `missing_<n>` per fact; `slot` and `routes` per row
 
 
 @dataclass
@@ -83,6 +93,7 @@ class _Emitter:
     tz: dt.tzinfo
     tz_name: str
     keys: dict[str, CE] = field(default_factory=dict)  # list fact -> its item keys
+    tier: CE | None = None  # the tier's name, for routes
 
     def expr(self, node: ast.Expr) -> tuple[CE, bool]:  # noqa: C901 - one case per node
         match node:
@@ -109,6 +120,8 @@ class _Emitter:
                 return self._is_missing(operand, negated), False
             case ast.Within():
                 return self._within(node)
+            case ast.TierIs(tiers=names) if self.tier is not None:
+                return self.tier.in_([self.dialect.literal(n) for n in names]), False
             case ast.Not(operand=operand):
                 value, nullable = self.expr(operand)
                 return sa.not_(value), nullable
@@ -331,11 +344,20 @@ class _Query:
     as_of: AsOf
     policy_hash: str
     tz_name: str
-    names: dict[str, str] = field(default_factory=dict)
+    record: bool = False
 
     @property
     def policy(self) -> ast.Policy:
         return self.checked.policy
+
+    def carried(self, step: Any) -> list[CE]:
+        """What a recorded run carries from step to step: inputs, problems, facts."""
+        if not self.record:
+            return []
+        return [c for c in step.c if c.name.startswith(_CARRIED)]
+
+
+_CARRIED = ("input_", "problem_", "fact_", "keys_")
 
 
 def compile_query(
@@ -347,21 +369,32 @@ def compile_query(
     policy_hash: str,
     id_column: str | None = None,
     where: tuple[ast.Expr, CheckedPolicy] | None = None,
+    record: bool = False,
 ) -> CompiledQuery:
     """The query that grades every row of `source` (filtered by `where`).
 
     `where` is a condition of the policy language and the checked policy
-    that typed it (see `tierwise.engine.pushdown.parse_where`).
+    that typed it (see `tierwise.engine.pushdown.parse_where`). With
+    `record`, each row also carries what the audit store keeps: the source
+    row (`input_<n>`), each fact's problem (`problem_<n>`, NULL when it
+    reads) and whether it is missing (`missing_<n>`), the override `slot`
+    and `routes`, a bit per route that matched (`1 << n`).
     """
     tz_name = checked.policy.time_zone or "UTC"
-    query = _Query(checked, dialect, as_of, policy_hash, tz_name)
+    query = _Query(checked, dialect, as_of, policy_hash, tz_name, record)
     facts, unread = _facts_cte(query, source, id_column)
     conditions = _conditions_cte(query, facts, where)
     outcomes = _outcomes_cte(query, conditions)
     scale = score_scale(checked.policy)
     scored = _scored_cte(query, outcomes, scale)
     select, points, branches = _final(query, scored, scale)
-    return CompiledQuery(select, scale, points, branches, unread, as_of.label)
+    recorded = None
+    if record:
+        inputs = tuple(c.name for c in source.columns)
+        positions = bind_columns(query.policy.facts, list(inputs))
+        read = tuple(inputs[p] if p is not None else None for p in positions)
+        recorded = RecordColumns(inputs, read)
+    return CompiledQuery(select, scale, points, branches, unread, as_of.label, recorded)
 
 
 def _facts_cte(
@@ -389,7 +422,13 @@ def _facts_cte(
             for what, function in plan.steps[number].items()
         ]
         if previous is None:
-            select = sa.select(ident.label("account_id"), *added).select_from(source)
+            inputs = [
+                c.label(f"input_{n}")
+                for n, c in enumerate(source.columns)
+                if query.record
+            ]
+            select = sa.select(ident.label("account_id"), *inputs, *added)
+            select = select.select_from(source)
         elif not added:
             continue
         else:
@@ -403,14 +442,17 @@ def _cols(step: Any, fact: str) -> Cols:
 
 
 def _facts_step(query: _Query, step: Any, plans: dict[str, FactPlan]) -> sa.CTE:
-    selected: list[CE] = [step.c.account_id]
+    selected: list[CE] = [step.c.account_id, *query.carried(step)]
     problems: list[CE] = []
     facts = {f.name: f for f in query.policy.facts}
-    for name, plan in plans.items():
+    for number, (name, plan) in enumerate(plans.items()):
         value, problem = plan.final(_cols(step, name))
         selected.append(value.label(f"fact_{name}"))
         if problem is not None:
             problems.append(problem)
+        if query.record:
+            known = problem if problem is not None else sa.null()
+            selected.append(sa.type_coerce(known, sa.Text()).label(f"problem_{number}"))
         fact = facts[name]
         if fact.kind == "list":
             split = fact.split_on or ","
@@ -471,6 +513,7 @@ def _conditions_cte(
 ) -> sa.CTE:
     emitter = _emitter(query, query.checked, facts)
     selected: list[CE] = [facts.c.account_id, facts.c.problems]
+    selected += query.carried(facts)
     for i, criterion in enumerate(query.policy.criteria):
         for j, branch in enumerate(_whens(criterion)):
             assert branch.condition is not None
@@ -518,6 +561,7 @@ class _NullableFacts(dict[str, tuple[CE, bool]]):
 def _outcomes_cte(query: _Query, conditions: sa.CTE) -> sa.CTE:
     criteria_nullable, overrides_nullable = _nullable_conditions(query)
     selected: list[CE] = [conditions.c.account_id, conditions.c.problems]
+    selected += query.carried(conditions)
     for i, criterion in enumerate(query.policy.criteria):
         whens = _whens(criterion)
         otherwise, missing = len(whens), len(whens) + 1
@@ -569,6 +613,7 @@ def units(value: Decimal, scale: int) -> int:
 
 def _scored_cte(query: _Query, outcomes: sa.CTE, scale: int) -> sa.CTE:
     selected: list[CE] = [outcomes.c.account_id, outcomes.c.problems, outcomes.c.slot]
+    selected += query.carried(outcomes)
     total = 0
     for i, criterion in enumerate(query.policy.criteria):
         shares = [units(c, scale) for c in contributions(criterion)]
@@ -614,7 +659,49 @@ def _final(
         columns.append(scored.c[f"o{i}"].label(f"branch_{slug}"))
     columns.append(d.literal(query.policy_hash).label("policy_hash"))
     columns.append(d.literal(query.as_of.label).label("as_of"))
+    if query.record:
+        tier = _tier(query, scored, total, rejected, excluded)
+        columns += _recorded(query, scored, tier, sa.or_(rejected, excluded))
     return sa.select(*columns).select_from(scored), points, branches
+
+
+def _recorded(query: _Query, scored: sa.CTE, tier: CE, unrouted: CE) -> list[CE]:
+    """The columns only a recorded run reads (see `compile_query`)."""
+    columns = [c for c in query.carried(scored) if c.name.startswith("input_")]
+    for number, fact in enumerate(query.policy.facts):
+        columns.append(scored.c[f"problem_{number}"])
+        missing = _flag(scored.c[f"fact_{fact.name}"].is_(None))
+        columns.append(missing.label(f"missing_{number}"))
+    columns.append(scored.c.slot)
+    emitter = _emitter(query, query.checked, scored)
+    emitter.tier = tier
+    routes = _routes(emitter, query.policy.routes)
+    columns.append(sa.case((unrouted, 0), else_=routes).label("routes"))
+    return columns
+
+
+def _routes(emitter: _Emitter, routes: ast.Routes | None) -> CE:
+    """A bit per matching route, as `compile._routes` lists them."""
+    if routes is None:
+        return sa.literal(0, sa.BigInteger())
+    if len(routes.routes) > 62:
+        raise TierwiseError("more than 62 routes cannot be recorded from SQL")
+    bits = [sa.literal(1 << n, sa.BigInteger()) for n in range(len(routes.routes))]
+    fallback = next(
+        (bits[n] for n, r in enumerate(routes.routes) if r.condition is None),
+        sa.literal(0, sa.BigInteger()),
+    )
+    tests = [
+        (emitter.expr(r.condition)[0], bits[n])
+        for n, r in enumerate(routes.routes)
+        if r.condition is not None
+    ]
+    if not tests:
+        return fallback
+    if routes.mode == "first":  # an unknown condition does not match
+        return sa.case(*tests, else_=fallback)
+    matched = sum((sa.case((test, bit), else_=0) for test, bit in tests), sa.literal(0))
+    return sa.case((matched == 0, fallback), else_=matched)
 
 
 def _flag(condition: CE) -> CE:

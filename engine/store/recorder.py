@@ -153,11 +153,12 @@ class RunRecorder:
             return
         self._add(graded)
 
-    def rejected(self, rejected: Rejected) -> None:
-        """Take a rejected record, with its input when `track` saw it."""
+    def rejected(self, rejected: Rejected, record: InputRecord | None = None) -> None:
+        """Take a rejected record, with its input: `record`, or the one `track`
+        saw."""
         if rejected.line is not None and rejected.line <= self.resumed_after:
             return
-        record = self._current_record
+        record = record or self._current_record
         if record is None or record.line != rejected.line:
             record = None
         self._add((rejected, record))
@@ -230,17 +231,23 @@ class RunRecorder:
 
     # ---- ending ------------------------------------------------------------
 
-    def finish(self, summary: RunSummary | None = None) -> RunCounts:
-        """Write what is pending and mark the run complete; its counts."""
+    def finish(
+        self, summary: RunSummary | None = None, *, input_digest: str | None = None
+    ) -> RunCounts:
+        """Write what is pending and mark the run complete; its counts.
+
+        `input_digest` replaces the run's, for inputs only known once read.
+        """
         self.flush()
         if summary is not None:
             self._check_reconciles(summary)
+        digest = {} if input_digest is None else {"input_digest": input_digest}
         with write_transaction(self.engine) as conn:
             self._claim(conn)
             conn.execute(
                 update(schema.runs)
                 .where(schema.runs.c.id == self.run_id)
-                .values(status="complete", finished_at=now(), error=None)
+                .values(status="complete", finished_at=now(), error=None, **digest)
             )
         self._done = True
         return self.counts
