@@ -453,15 +453,25 @@ def _facts_step(query: _Query, step: Any, plans: dict[str, FactPlan]) -> sa.CTE:
         if query.record:
             known = problem if problem is not None else sa.null()
             selected.append(sa.type_coerce(known, sa.Text()).label(f"problem_{number}"))
-        fact = facts[name]
-        if fact.kind == "list":
-            split = fact.split_on or ","
-            keys = query.dialect.list_keys(value, split, fact.exact)
-            if keys is not None:
-                selected.append(keys.label(f"keys_{name}"))
+        keys = _list_keys(query.dialect, facts[name], value, step)
+        if keys is not None:
+            selected.append(keys.label(f"keys_{name}"))
     joined = query.dialect.join_texts(problems) if problems else sa.null()
     selected.append(sa.type_coerce(joined, sa.Text()).label("problems"))
     return query.dialect.step(sa.select(*selected).select_from(step), "facts")
+
+
+def _list_keys(d: Dialect, fact: ast.FactDecl, value: CE, step: Any) -> CE | None:
+    """The keys of a list fact's items, where the dialect keeps them."""
+    if fact.kind != "list":
+        return None
+    keys = d.list_keys(value, fact.split_on or ",", fact.exact)
+    read = step.c.get(f"{fact.name}__keys")
+    if keys is None or read is None:
+        return keys
+    # The value is the column's text, keyed already, unless a default took over.
+    same = step.c[f"{fact.name}__raw"].is_not_distinct_from(value)
+    return sa.case((same, read), else_=keys)
 
 
 def _id_column(source: sa.Table, id_column: str | None) -> sa.Column[Any]:
@@ -955,6 +965,10 @@ def _parser(
         return _iso_parser(fact.kind, d, tz_name)
     if kind == "list":
         split = fact.split_on or ","
+        if d.list_keys(sa.null(), split, fact.exact) is not None:
+            keys = {"keys": lambda c: d.list_keys(c("raw"), split, fact.exact)}
+            some = {"items": lambda c: d.keys_nonempty(c("keys"))}
+            return [keys, some], lambda c: (c("items"), c("raw"), [])
         has = {"items": lambda c: d.list_nonempty(c("raw"), split)}
         return [has], lambda c: (c("items"), c("raw"), [])
     if kind in ("bool", "enum"):
@@ -1204,7 +1218,11 @@ def _typed_reader(
     family = ty.SIMPLE.get(fact.kind, ty.TEXT).family
     prefix = _lit(f"{name}: ")
     if family == "numeric" and kind in ("integer", "numeric", "float"):
-        return lambda raw: _typed_number(fact.kind == "int", raw, d, prefix)
+        # An integer column holds whole numbers, which fit a dialect whose
+        # numbers have any size: nothing to check then.
+        whole = fact.kind == "int" and kind != "integer"
+        fits = kind == "integer" and d.number_scale is None
+        return lambda raw: _typed_number(whole, fits, raw, d, prefix)
     if family == "numeric" and kind == "bool":
         return lambda raw: (d.null("numeric"), _typed_yes_no_number(raw, prefix))
     if fact.kind == "bool" and kind == "bool":
@@ -1218,8 +1236,12 @@ def _typed_reader(
     return None
 
 
-def _typed_number(whole: bool, raw: CE, d: Dialect, prefix: CE) -> tuple[CE, CE | None]:
+def _typed_number(
+    whole: bool, fits: bool, raw: CE, d: Dialect, prefix: CE
+) -> tuple[CE, CE | None]:
     number = d.number_from_column(raw)
+    if fits and not whole:
+        return number, None
     shown = _quoted(sa.cast(raw, sa.Text()))
     too_big = sa.and_(raw.is_not(None), number.is_(None))
     whens = [(too_big, prefix + shown + _lit(_out_of_range(d)))]

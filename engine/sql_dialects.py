@@ -322,6 +322,10 @@ class Dialect:
     def keys_have(self, keys: CE, item: CE) -> CE:
         raise self.unsupported("an array of list items")
 
+    def keys_nonempty(self, keys: CE) -> CE:
+        """Whether an item is not blank (its key is '' exactly when it is)."""
+        raise self.unsupported("an array of list items")
+
     def list_nonempty(self, items: CE, separator: str) -> CE:
         parts = self.split(items, separator)
         key = self.text_key(parts.c.item, exact=True)
@@ -413,8 +417,8 @@ class PostgresDialect(Dialect):
         # condition on the list; NULL (no rows) only when `items` is NULL.
         parts = self.split(items, separator)
         key = self.text_key(parts.c.item, exact)
-        keys = sa.select(sa.func.array_agg(key)).select_from(parts)
-        return keys.scalar_subquery()
+        keys = sa.select(key).select_from(parts).scalar_subquery()
+        return sa.func.array(keys, type_=postgresql.ARRAY(sa.Text))
 
     def keys_have_any(self, keys: CE, wanted: list[str]) -> CE:
         found = keys.bool_op("&&")(_text_array(wanted))
@@ -426,6 +430,15 @@ class PostgresDialect(Dialect):
 
     def keys_have(self, keys: CE, item: CE) -> CE:
         return sa.func.coalesce(item == sa.any_(keys), sa.false())
+
+    def keys_nonempty(self, keys: CE) -> CE:
+        return sa.func.coalesce(_text("") != sa.any_(keys), sa.false())
+
+    def step(self, select: sa.Select[Any], name: str) -> sa.CTE:
+        # OFFSET 0 keeps the step from being merged into the next (which would
+        # evaluate its expressions once per use) without writing its rows
+        # aside as MATERIALIZED does: each row flows through every step.
+        return select.offset(0).cte(name)
 
     def number(self, value: Decimal | int) -> CE:
         return sa.literal(Decimal(value), sa.Numeric())
