@@ -144,7 +144,10 @@ def _row_targets(results: list[Measured], size: int) -> list[str]:
         _line("`grade` ≥ 20× GoRules ZEN", size, vs_zen, "×", _at_least(vs_zen, 20)),
     ]
     for name, label in (
-        ("tw-values", "p50 < 3 µs, no ledger (public API: `grade_values`)"),
+        (
+            "tw-values",
+            "p50 < 3 µs without the ledger (`grade_values`, explanation unread)",
+        ),
         ("tw-private", "(reference) p50 of the private compiled function"),
     ):
         found = _pick(results, name, size)

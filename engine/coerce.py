@@ -33,16 +33,24 @@ class BadValue(ValueError):
 
 
 def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
-    """A function from a raw value to the fact's typed value, or None if missing."""
+    """A function from a raw value to the fact's typed value, or None if missing.
+
+    Text is what CSV files and CRMs send, and the same few spellings come back
+    again and again (an industry, a country, a date), so each coercer
+    remembers what up to `MEMO_SIZE` distinct texts read as. Values already
+    of the fact's type (JSON numbers, booleans, dates) skip the reading.
+    """
     convert = _converter(fact, tz)
     no_value = frozenset(normalize_text(v) for v in fact.no_value)
     default = None
     if fact.default is not None:
         default = convert(_raw_literal(fact.default.value))
+    ready = _READY.get(fact.kind, ())
+    numeric = fact.kind in ("number", "money")
+    listed = fact.kind == "list"
+    memo: dict[str, Any] = {}
 
-    def coerce(raw: Any) -> Any:
-        if raw is None:
-            return default
+    def read(raw: Any) -> Any:
         if isinstance(raw, dict) or (isinstance(raw, list) and fact.kind != "list"):
             kind = "an object" if isinstance(raw, dict) else "a list"
             raise BadValue(f"{_show(raw)} is {kind}, not a single value")
@@ -53,7 +61,37 @@ def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
         value = convert(raw)
         return default if value is None else value
 
+    def coerce(raw: Any) -> Any:
+        kind = type(raw)
+        if kind is str:
+            found = memo.get(raw, memo)
+            if found is not memo:
+                return found
+            value = read(raw)
+            if len(memo) < MEMO_SIZE:
+                memo[raw] = value
+            return value
+        if raw is None:
+            return default
+        if kind in ready:
+            return raw
+        if kind is int and numeric:
+            return Decimal(raw)
+        if kind is list and listed:
+            value = convert(raw)
+            return default if value is None else value
+        return read(raw)
+
     return coerce
+
+
+# Exact types a fact of each kind takes as they are (bool is not an int here).
+_READY: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "bool": (bool,),
+    "date": (dt.date,),
+}
+MEMO_SIZE = 4096  # distinct texts remembered per fact
 
 
 def _show(raw: Any, limit: int = 60) -> str:
@@ -98,7 +136,7 @@ def _converter(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
 def to_number(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise BadValue(f"{raw!r} is a yes/no value, not a number")
-    if isinstance(raw, (int, Decimal)):
+    if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
@@ -244,15 +282,27 @@ def time_zone(name: str | None) -> dt.tzinfo:
 
 
 def _list_converter(separator: str, exact: bool) -> Coercer:
+    keys: dict[str, str] = {}  # each item's text and its key, as in `make_coercer`
+
+    def key(item: Any) -> str:
+        found = text_key(str(item), exact)
+        if type(item) is str and len(keys) < MEMO_SIZE:
+            keys[item] = found
+        return found
+
     def convert(raw: Any) -> frozenset[str] | None:
         items: Iterable[Any]
         if isinstance(raw, (list, tuple, set, frozenset)):
             items = raw
         else:
             items = str(raw).split(separator)
-        keys = frozenset(text_key(str(item), exact) for item in items)
-        keys -= {""}
-        return keys or None
+        try:
+            found = frozenset([keys[i] if i in keys else key(i) for i in items])
+        except TypeError:  # an item that cannot be remembered, such as an object
+            found = frozenset([text_key(str(i), exact) for i in items])
+        if "" in found:
+            found -= {""}
+        return found or None
 
     return convert
 

@@ -69,6 +69,7 @@ from tierwise.engine.columnar_compile import (
     plan,
     slot_effects,
 )
+from tierwise.engine.columnar_explain import ReasonColumns
 from tierwise.engine.columnar_read import (
     BATCH_ROWS,
     BLOCK_BYTES,
@@ -93,7 +94,7 @@ logger = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
 REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
 FORMATS = ("csv", "jsonl", "json", "parquet")
-TOP = 3  # the contributions the ledger's short reason names
+CHECKED = 16  # composed reasons checked against the ledger's, per batch
 
 
 def grade_file_columnar(
@@ -262,7 +263,11 @@ class ColumnarGrader:
         midnights = self.plan.midnights if self.plan else set()
         self.coercion = Coercion(policy, midnights)
         self.excludes, self.forced = slot_effects(policy.checked.policy)
-        self.said: dict[tuple[Any, ...], str] = {}  # by `_said_keys`
+        self.reasons = ReasonColumns(policy.checked.policy, self.shares)
+        self.composed = True  # reasons composed from columns (see `_agrees`)
+        self.checked: set[tuple[Any, ...]] = set()
+        self.fixed: dict[tuple[int, int], tuple[str | None, str]] = {}
+        self.said: dict[tuple[Any, ...], str] = {}  # by signature
         self.scores: dict[int, str] = {}  # by score units
         self.quote = _quote_expr()
 
@@ -367,65 +372,32 @@ class ColumnarGrader:
         masks = [f"__mask{k}" for k in range(len(self.plan.masks))]
         return [*outcomes, SLOT, ROUTES, *masks]
 
-    def _said_keys(self) -> list[pl.Expr]:
-        """`__k{i}`: what decides a row's reason and actions, no more.
-
-        The ledger's reason names an override, or else the `TOP` largest
-        contributions (ties in the policy's order) and the facts its missing
-        branches lack; actions follow the routes. So each criterion counts only
-        when the reason names it, and the missing facts only without an override.
-        """
-        assert self.plan is not None
-        overridden = pl.col(SLOT) >= 0
-        sizes = [pl.col(f"__size{i}") for i in range(len(self.criteria))]
-        keys = []
-        for i, size in enumerate(sizes):
-            ahead = [
-                other >= size if j < i else other > size
-                for j, other in enumerate(sizes)
-                if j != i
-            ]
-            rank = (
-                pl.sum_horizontal(a.cast(pl.Int32) for a in ahead)
-                if ahead
-                else pl.lit(0)
-            )
-            named = (size > 0) & (rank < TOP) & ~overridden
-            keys.append(pl.when(named).then(pl.col(f"o{i}") + 1).otherwise(0))
-        keys += [pl.col(SLOT) + 1, pl.col(ROUTES)]
-        keys += [pl.when(overridden).then(0).otherwise(m) for m in self.plan.masks]
-        return [k.cast(pl.Int64).alias(f"__k{j}") for j, k in enumerate(keys)]
-
-    def _said_radices(self) -> list[int]:
-        """How many values each of `_said_keys` takes."""
+    def _radices(self) -> list[int]:
+        """How many values each signature column takes (slots shifted by one)."""
         assert self.plan is not None
         routes = self.policy.checked.policy.routes
         facts = len(self.policy.facts)
         masks = [min(62, facts - 62 * k) for k in range(len(self.plan.masks))]
         return [
-            *(len(shares) + 1 for shares in self.shares),
+            *(len(shares) for shares in self.shares),
             len(self.excludes) + 1,
             1 << (len(routes.routes) if routes else 0),
             *(1 << bits for bits in masks),
         ]
 
     def _lines(self, frame: pl.DataFrame, summary: RunSummary) -> pl.DataFrame:
-        """Each row's CSV line: the id and points from columns, the tier and
-        score from small tables, the reason and actions by `_said`."""
+        """Each row's CSV line: the id, tier, score and points from columns and
+        small tables, the reason and actions by `_composed` (or `_said`)."""
         if frame.height == 0:
             return pl.DataFrame(schema={"__row": pl.UInt32, "__text": pl.String})
         self._count(frame, summary)
-        keys = [f"__k{j}" for j in range(len(self._said_radices()))]
-        keyed = frame.with_columns(self._sizes()).with_columns(self._said_keys())
-        weight, parts = 1, []
-        for key, radix in zip(keys, self._said_radices()):
-            parts.append(pl.col(key) * weight)
-            weight *= radix
-        if weight < 1 << 62:  # one Int64 joins faster than several columns
-            keyed = keyed.with_columns(pl.sum_horizontal(parts).alias("__key"))
-            keys = ["__key"]
-        said = self._said(keyed, keys)
-        joined = keyed.join(said, on=keys, how="left", maintain_order="left")
+        lazy = frame.lazy()
+        for stage in self.reasons.stages():
+            lazy = lazy.with_columns(stage)
+        frame = lazy.collect()
+        said = self._composed(frame) if self.composed else None
+        if said is None:
+            said = self._by_ledger(frame)
         tiers = pl.col(TIER).replace_strict(
             list(range(len(self.tiers))), self.tiers, return_dtype=pl.String
         )
@@ -439,29 +411,90 @@ class ColumnarGrader:
         if self.explain:
             fields += [pl.lit(",") + self._points(i) for i in range(len(self.shares))]
         line = pl.concat_str([*fields, pl.lit("\n")])
-        return joined.select("__row", line.alias("__text"))
+        return said.select("__row", line.alias("__text"))
 
-    def _sizes(self) -> list[pl.Expr]:
-        """`__size{i}`: how large criterion i's contribution is, as a rank among
-        all contributions' sizes (0: none)."""
-        sizes = sorted({abs(s) for shares in self.shares for s in shares} - {0})
-        rank = {size: number + 1 for number, size in enumerate(sizes)}
-        return [
-            pl.col(f"o{i}")
-            .replace_strict(
-                list(range(len(shares))),
-                [rank.get(abs(s), 0) for s in shares],
-                return_dtype=pl.Int32,
-            )
-            .alias(f"__size{i}")
-            for i, shares in enumerate(self.shares)
-        ]
+    def _composed(self, frame: pl.DataFrame) -> pl.DataFrame | None:
+        """`frame` with `__said` (",reason,actions"): an override's reason and
+        the actions by the ledger, per distinct override and routes; other
+        reasons composed from columns. None if a sample disagrees with the
+        ledger (then it is never tried again)."""
+        columns = self._signature_columns()
+        pairs = frame.group_by(SLOT, ROUTES).agg(
+            pl.col(c).first().alias(f"__first{j}") for j, c in enumerate(columns)
+        )
+        rows = []
+        for slot, routes, *signature in pairs.iter_rows():
+            if (slot, routes) not in self.fixed:
+                result = self._result(tuple(signature))
+                reason = result.reason if slot >= 0 else None
+                self.fixed[slot, routes] = (reason, _actions(result))
+            rows.append((slot, routes, *self.fixed[slot, routes]))
+        schema = {SLOT: pl.Int32, ROUTES: pl.Int64}
+        lookup = pl.DataFrame(
+            rows,
+            schema={**schema, "__fixed": pl.String, "__actions": pl.String},
+            orient="row",
+        )
+        joined = frame.with_columns(
+            pl.col(SLOT).cast(pl.Int32), pl.col(ROUTES).cast(pl.Int64)
+        ).join(lookup, on=[SLOT, ROUTES], how="left", maintain_order="left")
+        reason = pl.coalesce(pl.col("__fixed"), pl.col("__reason")).alias("__reason")
+        joined = joined.with_columns(reason)
+        if not self._agrees(joined):
+            self.composed = False
+            return None
+        said = (
+            pl.lit(",")
+            + _csv_field(pl.col("__reason"))
+            + pl.lit(",")
+            + _csv_field(pl.col("__actions"))
+        )
+        return joined.with_columns(said.alias("__said"))
+
+    def _agrees(self, frame: pl.DataFrame) -> bool:
+        """Whether the composed reasons of up to `CHECKED` rows with a signature
+        not checked before are the ledger's."""
+        columns = self._signature_columns()
+        head = frame.head(CHECKED * 4).select(*columns, "__reason")
+        checked = 0
+        for *signature, reason in head.iter_rows():
+            key = tuple(signature)
+            if key in self.checked or checked == CHECKED:
+                continue
+            self.checked.add(key)
+            checked += 1
+            expected = self._result(key).reason
+            if reason != expected:
+                logger.warning(
+                    "the columnar reason %r differs from the ledger's %r: the "
+                    "ledger writes every reason from now on",
+                    reason,
+                    expected,
+                )
+                return False
+        return True
+
+    def _by_ledger(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with `__said`, made by the ledger once per distinct signature."""
+        keys = self._signature_columns()
+        weight, parts = 1, []
+        for key, radix in zip(keys, self._radices()):
+            shift = 1 if key == SLOT else 0
+            parts.append((pl.col(key).cast(pl.Int64) + shift) * weight)
+            weight *= radix
+        if weight < 1 << 62:  # one Int64 joins faster than several columns
+            frame = frame.with_columns(pl.sum_horizontal(parts).alias("__key"))
+            keys = ["__key"]
+        said = self._said(frame, keys)
+        return frame.join(said, on=keys, how="left", maintain_order="left")
 
     def _said(self, keyed: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         """`__said` (",reason,actions") for each distinct key, from the ledger's
         result for one row that has it."""
         columns = self._signature_columns()
-        groups = keyed.group_by(keys).agg(pl.col(c).first() for c in columns)
+        groups = keyed.group_by(keys).agg(
+            pl.col(c).first().alias(f"__first{j}") for j, c in enumerate(columns)
+        )
         texts = []
         for row in groups.iter_rows():
             key = row[: len(keys)]
@@ -604,11 +637,15 @@ def _quoted_characters() -> list[str]:
 
 def _quote_expr() -> pl.Expr:
     """The id as csv.writer writes it, followed by the separator."""
-    ident = pl.col(IDENT).fill_null("")
+    return _csv_field(pl.col(IDENT).fill_null("")) + pl.lit(",")
+
+
+def _csv_field(text: pl.Expr) -> pl.Expr:
+    """A text column's values as csv.writer writes them inside a row."""
     special = "".join(_quoted_characters()).replace("\n", "\\n").replace("\r", "\\r")
-    needs = ident.str.contains(f"[{special}]")
-    quoted = pl.lit('"') + ident.str.replace_all('"', '""', literal=True) + pl.lit('"')
-    return pl.when(needs).then(quoted).otherwise(ident) + pl.lit(",")
+    needs = text.str.contains(f"[{special}]")
+    quoted = pl.lit('"') + text.str.replace_all('"', '""', literal=True) + pl.lit('"')
+    return pl.when(needs).then(quoted).otherwise(text)
 
 
 def _text_sink(stack: ExitStack, output: str | Path | IO[str]) -> Callable[[str], Any]:

@@ -40,7 +40,8 @@ class Bound:
 @dataclass
 class Generated:
     source: str
-    function: Any
+    function: Any  # evaluate(values, today, now, bounds)
+    grade: Any  # grade(facts, today, now, bounds), see `generate`
     bounds: list[Bound]
 
 
@@ -55,6 +56,9 @@ class _Emitter:
     # ---- names --------------------------------------------------------------
 
     def constant(self, value: Any) -> str:
+        if type(value) is Decimal and value == value.to_integral_value():
+            # Whole numbers compare and add exactly as ints, and much faster.
+            value = int(value)
         for index, existing in enumerate(self.constants):
             if type(existing) is type(value) and existing == value:
                 return f"k{index}"
@@ -151,9 +155,37 @@ class _Emitter:
     def _arithmetic(self, node: ast.Arithmetic) -> tuple[str, bool]:
         parts = [self.expr(node.left), self.expr(node.right)]
         if node.op == "/":  # dividing by zero gives an unknown value
-            code, _ = self._guarded(parts, lambda u: f"_divide({u[0]}, {u[1]})")
+            code, _ = self._guarded(parts, lambda u: self._quotient(node, *u))
             return code, True
         return self._guarded(parts, lambda u: f"{u[0]} {node.op} {u[1]}")
+
+    def _quotient(self, node: ast.Arithmetic, numerator: str, denominator: str) -> str:
+        """`numerator / denominator` as a decimal, None when dividing by zero.
+
+        Inline where it can be (a call and two conversions cost more than the
+        division): the numerator must already be a decimal, so that two
+        whole numbers still divide exactly as decimals do.
+        """
+        if not (denominator.isidentifier() and self._decimal(node.left)):
+            return f"_divide({numerator}, {denominator})"
+        return f"(None if {denominator} == 0 else {numerator} / {denominator})"
+
+    def _decimal(self, node: ast.Expr) -> bool:
+        """Whether `node` is a `Decimal` when known (whole literals are ints)."""
+        match node:
+            case ast.Literal(value=Decimal() as value):
+                return value != value.to_integral_value()
+            case ast.Name(name=name) if name in self.checked.scope.facts:
+                return self.checked.scope.facts[name].kind in ("number", "money")
+            case ast.Name(name=name) if name in self.checked.scope.constants:
+                return self._decimal(self.checked.scope.constants[name].value)
+            case ast.Negate(operand=operand):
+                return self._decimal(operand)
+            case ast.Arithmetic(op="/"):
+                return True
+            case ast.Arithmetic(left=left, right=right):
+                return self._decimal(left) or self._decimal(right)
+        return False
 
     def _days_between(self, node: ast.DaysBetween) -> tuple[str, bool]:
         fn = "_years_since" if node.unit == "years" else "_days_since"
@@ -300,20 +332,37 @@ def override_slots(policy: ast.Policy) -> list[OverrideSlot]:
     return slots
 
 
-def generate(checked: CheckedPolicy, tz: dt.tzinfo) -> Generated:
-    """Generate, compile and return the policy's evaluation function."""
+def generate(
+    checked: CheckedPolicy, tz: dt.tzinfo, coercers: list[Callable[[Any], Any]]
+) -> Generated:
+    """Generate, compile and return the policy's evaluation functions.
+
+    `evaluate(values, today, now, bounds)` grades typed fact values;
+    `grade(facts, today, now, bounds)` reads them from a mapping first, in
+    the same frame (a call per fact costs as much as a comparison), and
+    returns the outcome with the values, or None to ask for the careful path
+    (see `_reader`).
+    """
     emitter = _Emitter(checked, tz)
     body = _body(emitter)
+    facts = checked.policy.facts
+    reader, fields = _reader(facts, coercers, len(emitter.constants))
+    emitter.constants += fields
     params = ", ".join(f"k{i}" for i in range(len(emitter.constants)))
+    readers = "".join(f", c{i}" for i in range(len(facts)))
     bounds = ", ".join(f"b{i}" for i in range(len(emitter.bounds)))
-    facts = "".join(f"f{i}, " for i in range(len(checked.policy.facts)))
+    unpack = [
+        f"({''.join(f'f{i}, ' for i in range(len(facts)))}) = values",
+        f"({bounds}{',' if bounds else ''}) = bounds",
+    ]
     lines = [
-        f"def _factory({params}):",
+        f"def _factory(M, date, {params}{readers}):",
         "    def evaluate(values, today, now, bounds):",
-        f"        ({facts}) = values",
-        f"        ({bounds}{',' if bounds else ''}) = bounds",
-        *("        " + line for line in body),
-        "    return evaluate",
+        *("        " + line for line in [*unpack, *body]),
+        "    def grade(facts, today, now, bounds):",
+        *("        " + line for line in [*reader, *unpack, *body[:-1]]),
+        f"        {body[-1]}, values",
+        "    return evaluate, grade",
     ]
     source = "\n".join(lines) + "\n"
     logger.debug("generated evaluator for %s:\n%s", checked.policy.name, source)
@@ -321,8 +370,51 @@ def generate(checked: CheckedPolicy, tz: dt.tzinfo) -> Generated:
     exec(
         compile(source, f"<tierwise policy {checked.policy.name!r}>", "exec"), namespace
     )
-    function = namespace["_factory"](*emitter.constants)
-    return Generated(source, function, emitter.bounds)
+    evaluate, grade = namespace["_factory"](
+        object(), dt.date, *emitter.constants, *coercers
+    )
+    return Generated(source, evaluate, grade, emitter.bounds)
+
+
+# Exact types a fact of each kind takes as they are, without a call to its
+# coercer: what typed callers (JSON, Python) send most.
+_READY_TYPES = {"int": "int", "bool": "bool", "date": "date"}
+
+
+def _reader(
+    facts: tuple[ast.FactDecl, ...], coercers: list[Callable[[Any], Any]], first: int
+) -> tuple[list[str], list[Any]]:
+    """Lines reading `values` from the mapping `facts`, and the constants used.
+
+    Each fact is read from the field named exactly as its `from` (or, failing
+    that, its name), as `CompiledPolicy.bind` would choose it; when a fact has
+    no such field the lines return None and the caller binds fields loosely.
+    A coercer's `BadValue` propagates: the caller then reads the record the
+    careful way, to name every bad field. Field names and each fact's value
+    when missing are bound as constants from `k<first>` on, like literals.
+    """
+    names: list[Any] = []
+    lines = ["get = facts.get"]
+    absent, values = [], []
+    for index, (fact, coercer) in enumerate(zip(facts, coercers)):
+        keys = [fact.name]
+        if fact.source and fact.source != fact.name:
+            keys.insert(0, fact.source)
+        for number, key in enumerate(keys):
+            names.append(key)
+            read = f"r{index} = get(k{first + len(names) - 1}, M)"
+            lines.append(f"if r{index} is M: {read}" if number else read)
+        absent.append(f"r{index} is M")
+        names.append(coercer(None))  # what a missing value reads as
+        value = f"k{first + len(names) - 1} if r{index} is None else "
+        ready = _READY_TYPES.get(fact.kind)
+        if ready:
+            value += f"r{index} if type(r{index}) is {ready} else "
+        values.append(f"{value}c{index}(r{index})")
+    if absent:
+        lines += [f"if {' or '.join(absent)}:", "    return None"]
+    lines.append(f"values = ({''.join(v + ', ' for v in values)})")
+    return lines, names
 
 
 def _body(emitter: _Emitter) -> list[str]:
@@ -330,11 +422,12 @@ def _body(emitter: _Emitter) -> list[str]:
     lines: list[str] = []
     for index, criterion in enumerate(policy.criteria):
         lines += _criterion(emitter, index, criterion)
+    scale = score_scale(policy)
     sums = " + ".join(
-        f"{emitter.constant(contributions(c))}[o{i}]"
+        f"{emitter.constant(tuple(units(v, scale) for v in contributions(c)))}[o{i}]"
         for i, c in enumerate(policy.criteria)
     )
-    lines.append(f"s = {sums}")
+    lines.append(f"s = {sums or 0}")
     lines += _tiers(emitter)
     lines += _overrides(emitter)
     lines += _routes(emitter)
@@ -354,6 +447,27 @@ def contributions(criterion: ast.Criterion) -> tuple[Decimal, ...]:
         found = [b.points for b in criterion.branches if b.kind == kind]
         points.append(found[0] if found else Decimal(0))
     return tuple(criterion.weight * p / 100 for p in points)
+
+
+def score_scale(policy: ast.Policy) -> int:
+    """Decimal places that hold every contribution and threshold exactly.
+
+    The evaluator adds scores as whole units of 10^-scale: integer sums are
+    exact and several times faster than decimal ones.
+    """
+    values = [v for c in policy.criteria for v in contributions(c)]
+    values += [t.threshold for t in policy.tiers]
+    return max((_places(v) for v in values), default=0)
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def units(value: Decimal, scale: int) -> int:
+    """`value` in units of 10^-scale; exact by the choice of scale."""
+    return int(value.scaleb(scale))
 
 
 def _criterion(emitter: _Emitter, index: int, criterion: ast.Criterion) -> list[str]:
@@ -382,11 +496,12 @@ def _criterion(emitter: _Emitter, index: int, criterion: ast.Criterion) -> list[
 
 def _tiers(emitter: _Emitter) -> list[str]:
     tiers = emitter.checked.policy.tiers
+    scale = score_scale(emitter.checked.policy)
     lines = []
     for index, tier in enumerate(tiers[:-1]):
         keyword = "if" if index == 0 else "elif"
         lines += [
-            f"{keyword} s >= {emitter.constant(tier.threshold)}:",
+            f"{keyword} s >= {emitter.constant(units(tier.threshold, scale))}:",
             f"    T = {index}",
         ]
     last = f"T = {len(tiers) - 1}"
@@ -447,4 +562,4 @@ def _routes(emitter: _Emitter) -> list[str]:
         lines += [f"    if {code}:", f"        R.append({index})"]
     if fallback is not None:
         lines += ["    if not R:", f"        R.append({fallback})"]
-    return lines
+    return [*lines, "    R = tuple(R)"]

@@ -44,6 +44,8 @@ from tierwise.engine.compile import (
     contributions,
     generate,
     override_slots,
+    score_scale,
+    units,
 )
 from tierwise.engine.result import (
     Action,
@@ -53,9 +55,11 @@ from tierwise.engine.result import (
     GradeResult,
     PolicyRef,
     Rejected,
+    assemble,
 )
 
 BINDINGS_KEPT = 64  # record shapes whose field binding is remembered
+EXPLANATIONS_KEPT = 4096  # distinct scores and route sets remembered
 
 
 class RecordError(TierwiseError):
@@ -145,7 +149,7 @@ class CompiledPolicy:
         self.warnings: list[Diagnostic] = checked.diagnostics
         self.ref = PolicyRef(name=self.name, version=self.version, hash=self.hash)
         self._coercers = [make_coercer(f, self.tz) for f in self.facts]
-        self._generated: Generated = generate(checked, self.tz)
+        self._generated: Generated = generate(checked, self.tz, self._coercers)
         self._ledger = _Ledger(checked, source)
         self._as_of_cache: tuple[Any, AsOf, tuple[Any, ...]] | None = None
         self._bindings: dict[tuple[str, ...], tuple[list[int | None], list[str]]] = {}
@@ -192,18 +196,19 @@ class CompiledPolicy:
 
         Raises `RecordError` naming every field that cannot be read.
         """
-        values = []
+        try:
+            return tuple([c(v) for c, v in zip(self._coercers, raw)])
+        except BadValue:
+            pass
         problems = []
         for coercer, value, name in zip(self._coercers, raw, names):
             try:
-                values.append(coercer(value))
+                coercer(value)
             except BadValue as exc:
                 problems.append(
                     FieldProblem(field=name, value=str(value), reason=str(exc))
                 )
-        if problems:
-            raise RecordError(problems)
-        return tuple(values)
+        raise RecordError(problems)
 
     def _from_mapping(self, facts: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
         """The raw value of each fact and the field it came from.
@@ -230,6 +235,8 @@ class CompiledPolicy:
     # ---- grading -----------------------------------------------------------
 
     def as_of(self, value: Any = None) -> AsOf:
+        if isinstance(value, AsOf):
+            return value
         return resolve_as_of(value, self.tz)
 
     def grade(
@@ -240,14 +247,21 @@ class CompiledPolicy:
         Raises `RecordError` if a value cannot be read as its fact's type. A
         field that names no fact is ignored; a fact with no field is missing.
         """
-        if not isinstance(facts, Mapping):
+        if type(facts) is not dict and not isinstance(facts, Mapping):
             raise TierwiseError(
                 f"facts must be a mapping of field names to values, not "
                 f"{type(facts).__name__}"
             )
-        raw, names = self._from_mapping(facts)
-        resolved = as_of if isinstance(as_of, AsOf) else self.as_of(as_of)
-        return self.grade_values(self.coerce(raw, names), resolved, id)
+        resolved = as_of if type(as_of) is AsOf else self.as_of(as_of)
+        bounds = self._bounds(resolved)
+        try:
+            outcome = self._generated.grade(facts, resolved.today, resolved.now, bounds)
+        except BadValue:
+            outcome = None
+        if outcome is None:  # loosely named fields, or a value to reject
+            values = self.coerce(*self._from_mapping(facts))
+            return self.grade_values(values, resolved, id)
+        return self._ledger.result(outcome, outcome[6], resolved, id, self.ref)
 
     def grade_many(
         self,
@@ -283,6 +297,26 @@ class CompiledPolicy:
         outcome = self._generated.function(values, as_of.today, as_of.now, bounds)
         return self._ledger.result(outcome, values, as_of, id, self.ref)
 
+    def result_from(
+        self,
+        outcome: tuple[Any, ...],
+        values: Sequence[Any],
+        as_of: AsOf,
+        id: str | None = None,
+    ) -> GradeResult:
+        """The result of an outcome worked out elsewhere (the columnar engine).
+
+        `outcome` is what the generated evaluator returns: the score in units
+        (`units`), tier index, override slot (-1 for none), whether excluded,
+        the routes that matched and the branch each criterion took; `values`
+        need only be None where a fact is missing.
+        """
+        return self._ledger.result(tuple(outcome), values, as_of, id, self.ref)
+
+    def units(self, score: Decimal) -> int:
+        """A score in the evaluator's exact integer units."""
+        return units(score, self._ledger.scale)
+
     def _bounds(self, as_of: AsOf) -> tuple[Any, ...]:
         cached = self._as_of_cache
         if cached is not None and cached[0] is as_of:
@@ -317,6 +351,10 @@ class _Ledger:
             _CriterionLedger(c, lines, fact_index) for c in policy.criteria
         ]
         self.slots: list[OverrideSlot] = override_slots(policy)
+        self.overrides = [self._override(n) for n in range(len(self.slots))]
+        self.scale = score_scale(policy)
+        self.scores: dict[int, Decimal] = {}
+        self.routed: dict[tuple[int, ...], tuple[Action, ...]] = {}
         routes = policy.routes.routes if policy.routes else ()
         self.actions = [
             tuple(
@@ -335,32 +373,65 @@ class _Ledger:
     def result(
         self,
         outcome: tuple[Any, ...],
-        values: tuple[Any, ...],
+        values: Sequence[Any],
         as_of: AsOf,
         id: str | None,
         ref: PolicyRef,
     ) -> GradeResult:
-        score, tier_index, slot, excluded, routes, branches = outcome
-        parts = tuple(
-            c.contribution(b, values) for c, b in zip(self.criteria, branches)
+        """The result of an evaluator's outcome; the explanation waits until read."""
+        units, tier_index, slot, excluded, routes, branches = outcome[:6]
+        score = self.scores.get(units)
+        if score is None:
+            score = self._score(units)
+        actions = self.routed.get(routes)
+        if actions is None:
+            actions = self._routed(routes)
+        return assemble(
+            self,
+            branches,
+            values,
+            id,
+            None if excluded else self.tiers[tier_index],
+            score,
+            excluded,
+            self.overrides[slot] if slot >= 0 else None,
+            actions,
+            ref,
+            as_of.label,
         )
-        override = self._override(slot) if slot >= 0 else None
+
+    def _score(self, units: int) -> Decimal:
+        """A score in units as a decimal without exponent or trailing zeros."""
+        value = Decimal(units).scaleb(-self.scale)
+        value = (
+            value.quantize(1)
+            if value == value.to_integral_value()
+            else value.normalize()
+        )
+        if len(self.scores) < EXPLANATIONS_KEPT:
+            self.scores[units] = value
+        return value
+
+    def _routed(self, routes: tuple[int, ...]) -> tuple[Action, ...]:
         actions = tuple(action for r in routes for action in self.actions[r])
-        tier = None if excluded else self.tiers[tier_index]
-        missing = tuple(n for n, v in zip(self.fact_names, values) if v is None)
-        return GradeResult.model_construct(
-            id=id,
-            tier=tier,
-            score=score,
-            excluded=excluded,
-            reason=_reason(parts, override),
-            contributions=parts,
-            missing=missing,
-            override=override,
-            actions=actions,
-            policy=ref,
-            as_of=as_of.label,
-        )
+        if len(self.routed) < EXPLANATIONS_KEPT:
+            self.routed[routes] = actions
+        return actions
+
+    # ---- the explanation, built when a result is first asked for -----------
+
+    def contributions(
+        self, branches: tuple[int, ...], values: Sequence[Any]
+    ) -> tuple[Contribution, ...]:
+        return tuple(c.contribution(b, values) for c, b in zip(self.criteria, branches))
+
+    def missing(self, values: Sequence[Any]) -> tuple[str, ...]:
+        return tuple(n for n, v in zip(self.fact_names, values) if v is None)
+
+    def reason(
+        self, parts: tuple[Contribution, ...], override: AppliedOverride | None
+    ) -> str:
+        return _reason(parts, override)
 
     def _override(self, slot: int) -> AppliedOverride:
         chosen = self.slots[slot]
@@ -410,7 +481,7 @@ class _CriterionLedger:
             )
         self.missing_index = len(self.outcomes) - 1
 
-    def contribution(self, outcome: int, values: tuple[Any, ...]) -> Contribution:
+    def contribution(self, outcome: int, values: Sequence[Any]) -> Contribution:
         part = self.outcomes[outcome]
         if outcome != self.missing_index:
             return part

@@ -8,10 +8,12 @@ the policy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr, computed_field
 
 
 class _Model(BaseModel):
@@ -82,20 +84,65 @@ class Action(_Model):
         return previous == self.trigger_tier and tier != self.trigger_tier
 
 
+class Explainer(Protocol):
+    """What builds a grade's explanation when it is first asked for."""
+
+    def contributions(
+        self, branches: tuple[int, ...], values: Sequence[Any]
+    ) -> tuple[Contribution, ...]: ...
+
+    def missing(self, values: Sequence[Any]) -> tuple[str, ...]: ...
+
+    def reason(
+        self, parts: tuple[Contribution, ...], override: AppliedOverride | None
+    ) -> str: ...
+
+
 class GradeResult(_Model):
-    """The grade of one account."""
+    """The grade of one account.
+
+    `contributions`, `missing` and `reason` are the explanation: built the
+    first time they are read (or serialized), from the branches the account
+    took, so that a caller who wants only the tier does not pay for them.
+    Results are made by the engine (`CompiledPolicy.grade`), not by hand.
+    """
 
     id: str | None
     tier: str | None  # None when an override excluded the account
     score: Decimal
     excluded: bool
-    reason: str
-    contributions: tuple[Contribution, ...]
-    missing: tuple[str, ...]
     override: AppliedOverride | None
     actions: tuple[Action, ...]
     policy: PolicyRef
     as_of: str
+    # How to explain it: (explainer, branch taken per criterion, fact values).
+    _why: tuple[Explainer, tuple[int, ...], Sequence[Any]] | None = PrivateAttr(None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def contributions(self) -> tuple[Contribution, ...]:
+        """Each criterion's share of the score, in the policy's order."""
+        explainer, branches, values = self._explanation()
+        return explainer.contributions(branches, values)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def missing(self) -> tuple[str, ...]:
+        """The facts the account lacks, in the policy's order."""
+        explainer, _, values = self._explanation()
+        return explainer.missing(values)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def reason(self) -> str:
+        """A short reason, the kind a CRM field can show."""
+        explainer, _, _ = self._explanation()
+        return explainer.reason(self.contributions, self.override)
+
+    def _explanation(self) -> tuple[Explainer, tuple[int, ...], Sequence[Any]]:
+        if self._why is None:
+            raise TypeError("this GradeResult was not made by a policy: no explanation")
+        return self._why
 
     def fired(self, previous: str | None = None) -> tuple[Action, ...]:
         """The actions that fire if the account's tier was `previous`.
@@ -105,6 +152,64 @@ class GradeResult(_Model):
         remember it, an account is new (`previous` None).
         """
         return tuple(a for a in self.actions if a.fires(previous, self.tier))
+
+    def __eq__(self, other: object) -> bool:
+        # What the result says, explanation included; not how it is built.
+        if not isinstance(other, GradeResult):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = _Model.__hash__
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # A pickled result carries its explanation, not the policy's explainer.
+        for name in ("contributions", "missing", "reason"):
+            getattr(self, name)
+        state = super().__getstate__()
+        state["__pydantic_private__"] = {"_why": None}
+        return state
+
+
+_ALL_FIELDS = set(GradeResult.model_fields)
+
+
+def assemble(
+    explainer: Explainer,
+    branches: tuple[int, ...],
+    values: Sequence[Any],
+    id: str | None,
+    tier: str | None,
+    score: Decimal,
+    excluded: bool,
+    override: AppliedOverride | None,
+    actions: tuple[Action, ...],
+    policy: PolicyRef,
+    as_of: str,
+) -> GradeResult:
+    """A `GradeResult` from values the engine built and checked itself.
+
+    `model_construct` does the same, several times slower: this is the step
+    every graded account takes. A test checks it against validation.
+    """
+    result = object.__new__(GradeResult)
+    fields = {
+        "id": id,
+        "tier": tier,
+        "score": score,
+        "excluded": excluded,
+        "override": override,
+        "actions": actions,
+        "policy": policy,
+        "as_of": as_of,
+    }
+    _set(result, "__dict__", fields)
+    _set(result, "__pydantic_fields_set__", _ALL_FIELDS)
+    _set(result, "__pydantic_extra__", None)
+    _set(result, "__pydantic_private__", {"_why": (explainer, branches, values)})
+    return result
+
+
+_set = object.__setattr__
 
 
 class FieldProblem(_Model):

@@ -170,13 +170,30 @@ def json_number(value: Decimal) -> int | float | str:
     return format_decimal(value)
 
 
+# The order of a result's fields in JSON output, the explanation in the middle.
+RECORD_FIELDS = (
+    "id",
+    "tier",
+    "score",
+    "excluded",
+    "reason",
+    "contributions",
+    "missing",
+    "override",
+    "actions",
+    "policy",
+    "as_of",
+)
+
+
 def result_record(result: GradeResult) -> dict[str, Any]:
     """A result as plain JSON data, numbers exact.
 
     `actions` are those that fire for the account as a new one, as in the CSV
     output; the audit store decides from the account's history instead.
     """
-    data = result.model_dump(mode="python")
+    dumped = result.model_dump(mode="python")
+    data = {name: dumped[name] for name in RECORD_FIELDS}
     data["actions"] = [action.model_dump() for action in result.fired()]
     data["score"] = json_number(result.score)
     for part in data["contributions"]:

@@ -54,14 +54,14 @@ ENGINES = (
     Engine("hand", "hand-written Python function", "rows", "handwritten", "rows"),
     Engine(
         "tw-grade",
-        "tierwise `grade(facts)`, full result",
+        "tierwise `grade(facts)`, explanation on access",
         "rows",
         "tierwise_rows",
         "full_result",
     ),
     Engine(
         "tw-values",
-        "tierwise `grade_values`, pre-coerced (full result)",
+        "tierwise `grade_values`, pre-coerced",
         "rows",
         "tierwise_rows",
         "pre_coerced",

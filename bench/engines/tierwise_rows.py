@@ -1,12 +1,12 @@
 """tierwise's per-account API, measured three ways, and its per-account file path.
 
 - `full_result`: `policy.grade(facts, as_of=...)` on the typed dict, the call a
-  service makes: reading every fact, grading, and the full `GradeResult`
-  with its explanation ledger. The as-of is resolved once
-  (`policy.as_of(...)`), as a caller grading many accounts would.
+  service makes: reading every fact, grading, and the `GradeResult`, whose
+  explanation (contributions, missing facts, reason) is built when first
+  read. The as-of is resolved once (`policy.as_of(...)`), as a caller
+  grading many accounts would.
 - `pre_coerced`: `policy.grade_values(values, as_of)` on values already read
-  by `policy.coerce` (reading is untimed). The public API has no path that
-  skips the ledger, so this still builds the full `GradeResult`.
+  by `policy.coerce` (reading is untimed): the same `GradeResult`.
 - `compiled_function`: the generated evaluator alone, reached through private
   attributes (`policy._generated`, `policy._bounds`). Not an API; shown only
   to tell the cost of evaluation from the cost of the ledger.
@@ -78,8 +78,8 @@ def compiled_function(ctx: Context) -> RowEngine:
     tiers = [tier.name for tier in policy.checked.policy.tiers]
 
     def outcome(raw: tuple[Any, ...]) -> tuple[str | None, str]:
-        score, tier, _slot, excluded = raw[:4]
-        return (None if excluded else tiers[tier]), decimal_text(score)
+        result = policy.result_from(raw, (), as_of)  # the score in units, as text
+        return (None if raw[3] else tiers[raw[1]]), decimal_text(result.score)
 
     return RowEngine(
         prepare=coercer(policy),
