@@ -524,6 +524,12 @@ CONDITIONS = [
     "n * 2 >= 2400",
     "x * 3 < 1",
     "m / n > 1000",
+    "m / n >= 1000",
+    "x / n < 0.1",
+    "n / x between 10 and 12000",
+    "1 / n = 0.5",
+    "x <= m / n",
+    "m / n > k / 2",
     "n * n > 4",
     't = "Software"',
     "t in words",
@@ -615,6 +621,105 @@ def test_conditions_evaluate_the_same(tmp_path: Path, condition: str) -> None:
     ]
     path = _write(tmp_path / "in.csv", ["id", *columns], rows)
     assert_same(policy, path, "2026-12-01")
+
+
+def test_quotient_rounded_by_python_is_left_to_it(tmp_path: Path) -> None:
+    # 999999999999999999998 / 3 rounds to 28 digits, 333333333333333333332.6666667:
+    # equal for Python, just below for exact arithmetic.
+    policy = compile_policy(
+        CONDITION_POLICY.replace(
+            "{condition}", "n / 3 >= 333333333333333333332.6666667"
+        )
+    )
+    values = ["999999999999999999998", "999999999999999999999", "3", "-6", "", "0"]
+    rows = [[f"r{k}", v, *[""] * 10] for k, v in enumerate(values)]
+    path = _write(tmp_path / "in.csv", ["id", *CONDITION_VALUES], rows)
+    got = assert_same(policy, path, "2026-12-01")
+    assert got.output.splitlines()[1].startswith("r0,A,")
+
+
+EXPLAIN_POLICY = """
+policy "explain" version 1
+facts
+  a  int  from "a"
+  b  int  from "b"
+  c  text  from "c"
+  d  int  from "d"  default 0
+criterion "Size, in people" weight 30
+  a >= 100 => 100
+  a >= 10 => 50
+  otherwise => 0
+  missing => 0
+criterion "Fit, as seen" weight 20
+  c = "good" => 100
+  c = "bad" => -50
+  otherwise => 0
+criterion "Twin" weight 30
+  b >= 10 => 50
+  otherwise => 0
+criterion "Mix" weight 20
+  a + b >= 20 => 75
+  d > 1 => 25
+  otherwise => 0
+tiers
+  A from 40
+  B from 10
+  C below 10
+override "Tiny"
+  when a = 1 => tier C, reason "one person, tiny"
+override "Gone"
+  when d = 7 => exclude, reason "seven"
+routes, all matching fire
+  tier A => tag "a, first"
+  d > 2 => notify "d"
+"""
+
+
+@pytest.fixture()
+def explain_file(tmp_path: Path) -> Path:
+    values = {
+        "a": ["", "1", "5", "10", "100", "50", "0"],
+        "b": ["", "10", "20", "0", "3"],
+        "c": ["", "good", "bad", "meh"],
+        "d": ["", "0", "2", "3", "7"],
+    }
+    rows = [
+        [f"r{k}", *(v[(k * (j + 3)) % len(v)] for j, v in enumerate(values.values()))]
+        for k in range(140)
+    ]
+    return _write(tmp_path / "in.csv", ["id", *values], rows)
+
+
+def test_composed_reasons_are_the_ledgers(explain_file: Path) -> None:
+    # Ties, negative and zero points, missing facts, overrides, routes and
+    # names that need quoting: every reason composed from columns.
+    policy = compile_policy(EXPLAIN_POLICY)
+    assert_same(policy, explain_file, "2026-12-01")
+
+
+def test_reasons_by_the_ledger_when_composing_is_off(
+    explain_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tierwise.engine import columnar as engine
+
+    init = engine.ColumnarGrader.__init__
+
+    def ledger_only(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.composed = False
+
+    monkeypatch.setattr(engine.ColumnarGrader, "__init__", ledger_only)
+    assert_same(compile_policy(EXPLAIN_POLICY), explain_file, "2026-12-01")
+
+
+def test_a_composed_reason_that_differs_hands_over_to_the_ledger(
+    explain_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tierwise.engine import columnar_explain
+
+    monkeypatch.setattr(columnar_explain, "NOTHING", "nothing scored")
+    monkeypatch.setattr(columnar_explain, "TOP", 2)
+    assert_same(compile_policy(EXPLAIN_POLICY), explain_file, "2026-12-01")
 
 
 def test_routes_first_match_and_explanation_columns(tmp_path: Path) -> None:
