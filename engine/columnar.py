@@ -553,11 +553,9 @@ class ColumnarGrader:
         values = tuple(
             None if masks[i // 62] >> (i % 62) & 1 else True for i in range(facts)
         )
-        outcome = (score, tier, slot, excluded, fired, tuple(branches))
-        # The ledger is the per-account engine's own explanation builder.
-        result = self.policy._ledger.result(  # noqa: SLF001
-            outcome, values, self.as_of, None, self.policy.ref
-        )
+        outcome = (self.policy.units(score), tier, slot, excluded, fired, branches)
+        # The per-account engine's own explanation, so both say the same.
+        result = self.policy.result_from(outcome, values, self.as_of)
         return result
 
     def _score_tier(self, score: Decimal) -> int:
