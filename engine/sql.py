@@ -967,8 +967,7 @@ def _parser(
         split = fact.split_on or ","
         if d.list_keys(sa.null(), split, fact.exact) is not None:
             keys = {"keys": lambda c: d.list_keys(c("raw"), split, fact.exact)}
-            some = {"items": lambda c: d.keys_nonempty(c("keys"))}
-            return [keys, some], lambda c: (c("items"), c("raw"), [])
+            return [keys], lambda c: (d.keys_nonempty(c("keys")), c("raw"), [])
         has = {"items": lambda c: d.list_nonempty(c("raw"), split)}
         return [has], lambda c: (c("items"), c("raw"), [])
     if kind in ("bool", "enum"):

@@ -54,6 +54,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -389,9 +390,10 @@ class PostgresDialect(Dialect):
     def text_key(self, text: CE, exact: bool, stripped: bool = False) -> CE:
         # ASCII text (as many bytes as characters in UTF-8) is already NFC and
         # folds by `lower` alone, so it skips the long chain of replacements,
-        # most of the cost of reading text on large tables.
+        # most of the cost of reading text on large tables. Text that is ASCII
+        # before stripping is ASCII after it.
+        ascii_only = sa.func.octet_length(text) == sa.func.length(text)
         plain = text if stripped else self.strip(text)
-        ascii_only = sa.func.octet_length(plain) == sa.func.length(plain)
         fast = plain if exact else sa.func.lower(plain)
         slow = super().text_key(plain, exact, stripped=True)
         return sa.case((ascii_only, fast), else_=slow)
@@ -414,11 +416,29 @@ class PostgresDialect(Dialect):
 
     def list_keys(self, items: CE, separator: str, exact: bool) -> CE | None:
         # One array per row instead of splitting the text again for every
-        # condition on the list; NULL (no rows) only when `items` is NULL.
+        # condition on the list.
         parts = self.split(items, separator)
         key = self.text_key(parts.c.item, exact)
         keys = sa.select(key).select_from(parts).scalar_subquery()
-        return sa.func.array(keys, type_=postgresql.ARRAY(sa.Text))
+        keyed = sa.func.array(keys, type_=postgresql.ARRAY(sa.Text))
+        if not (separator.isascii() and separator.isprintable()) or any(
+            c.isspace() for c in separator
+        ):
+            return keyed
+        # ASCII text needs no subquery: stripped (and lower-cased) whole, then
+        # split where the separator and the blanks around it are, it gives the
+        # same keys, except '' (no items, where a split gives one).
+        blank = "".join(c for c in whitespace() if c.isascii())
+        text = sa.func.btrim(items, _text(blank))
+        pattern = f"[{blank}]*{re.escape(separator)}[{blank}]*"
+        split = sa.func.regexp_split_to_array(
+            text if exact else sa.func.lower(text),
+            _text(pattern),
+            type_=postgresql.ARRAY(sa.Text),
+        )
+        ascii_only = sa.func.octet_length(items) == sa.func.length(items)
+        none = sa.cast(_text("{}"), postgresql.ARRAY(sa.Text))
+        return sa.case((items == "", none), (ascii_only, split), else_=keyed)
 
     def keys_have_any(self, keys: CE, wanted: list[str]) -> CE:
         found = keys.bool_op("&&")(_text_array(wanted))
