@@ -8,12 +8,13 @@ the policy.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field
 
 
 class _Model(BaseModel):
@@ -115,8 +116,9 @@ class GradeResult(_Model):
     actions: tuple[Action, ...]
     policy: PolicyRef
     as_of: str
-    # How to explain it: (explainer, branch taken per criterion, fact values).
-    _why: tuple[Explainer, tuple[int, ...], Sequence[Any]] | None = PrivateAttr(None)
+    # Until the explanation is read, the instance's __dict__ also holds what
+    # builds it (`_WHY`, see `assemble`); pydantic ignores keys that are not
+    # fields, as it does for the cached properties below.
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
@@ -140,9 +142,16 @@ class GradeResult(_Model):
         return explainer.reason(self.contributions, self.override)
 
     def _explanation(self) -> tuple[Explainer, tuple[int, ...], Sequence[Any]]:
-        if self._why is None:
+        found = self.__dict__
+        if _WHY[0] not in found:
             raise TypeError("this GradeResult was not made by a policy: no explanation")
-        return self._why
+        return found[_WHY[0]], found[_WHY[1]], found[_WHY[2]]
+
+    def _settled(self) -> dict[str, Any]:
+        """The fields and the explanation, without what builds it."""
+        for name in ("contributions", "missing", "reason"):
+            getattr(self, name)
+        return {k: v for k, v in self.__dict__.items() if k not in _WHY}
 
     def fired(self, previous: str | None = None) -> tuple[Action, ...]:
         """The actions that fire if the account's tier was `previous`.
@@ -162,14 +171,22 @@ class GradeResult(_Model):
     __hash__ = _Model.__hash__
 
     def __getstate__(self) -> dict[Any, Any]:
-        # A pickled result carries its explanation, not the policy's explainer.
-        for name in ("contributions", "missing", "reason"):
-            getattr(self, name)
+        # A pickled or deep-copied result carries its explanation, not the
+        # policy's explainer.
         state = super().__getstate__()
-        state["__pydantic_private__"] = {"_why": None}
+        state["__dict__"] = self._settled()
         return state
 
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> GradeResult:
+        copied = object.__new__(GradeResult)
+        _set(copied, "__dict__", copy.deepcopy(self._settled(), memo))
+        _set(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        _set(copied, "__pydantic_extra__", None)
+        _set(copied, "__pydantic_private__", None)
+        return copied
 
+
+_WHY = ("_explainer", "_branches", "_values")
 _ALL_FIELDS = set(GradeResult.model_fields)
 
 
@@ -201,11 +218,14 @@ def assemble(
         "actions": actions,
         "policy": policy,
         "as_of": as_of,
+        "_explainer": explainer,
+        "_branches": branches,
+        "_values": values,
     }
     _set(result, "__dict__", fields)
     _set(result, "__pydantic_fields_set__", _ALL_FIELDS)
     _set(result, "__pydantic_extra__", None)
-    _set(result, "__pydantic_private__", {"_why": (explainer, branches, values)})
+    _set(result, "__pydantic_private__", None)
     return result
 
 
