@@ -382,7 +382,14 @@ class PostgresDialect(Dialect):
     name = "postgresql"
 
     def strip(self, text: CE) -> CE:
-        return sa.func.btrim(text, _text(whitespace()))
+        # `btrim` with a set of multibyte characters measures every character
+        # of the text; ASCII text can only hold the set's ASCII ones.
+        ascii_only = sa.func.octet_length(text) == sa.func.length(text)
+        blank = "".join(c for c in whitespace() if c.isascii())
+        return sa.case(
+            (ascii_only, sa.func.btrim(text, _text(blank))),
+            else_=sa.func.btrim(text, _text(whitespace())),
+        )
 
     def nfc(self, text: CE) -> CE:
         return sa.func.normalize(text, sa.literal_column("NFC"))
@@ -474,6 +481,11 @@ class PostgresDialect(Dialect):
 
     def minutes(self, count: int) -> CE:
         return sa.func.make_interval(0, 0, 0, 0, 0, sa.literal(count, sa.Integer()))
+
+    def decimal_from_units(self, units: CE, scale: int) -> CE:
+        # NUMERIC without a precision: the same value, no precision check.
+        step = Decimal(1).scaleb(-scale)
+        return sa.cast(units, sa.Numeric()) * sa.literal(step, sa.Numeric())
 
 
 class DuckDBDialect(Dialect):
