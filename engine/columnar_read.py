@@ -431,10 +431,10 @@ def _plain_block(frame: pl.DataFrame, body: bytes, width: int) -> bool:
     len(block) = sum(len(values)) + S + (Q - q) + (E - e), where S counts
     the separators. So X = len(block) - sum(len(values)) - Q - E = S - q - e.
     Polars refuses a row with too many fields, so S <= rows x (width - 1);
-    hence X = rows x (width - 1) only when S is exactly that and q = e = 0:
-    no short or blank row and no line break inside a value. Polars drops a
-    CR that is not before an LF in some places, so a block with such a CR is
-    never plain.
+    hence X + q = rows x (width - 1) only when S is exactly that and e = 0:
+    no short or blank row and no line break inside a value (q is counted
+    only when X alone falls short). Polars drops a CR that is not before an
+    LF in some places, so a block with such a CR is never plain.
     """
     if frame.height == 0:
         return not body
@@ -451,7 +451,11 @@ def _plain_block(frame: pl.DataFrame, body: bytes, width: int) -> bool:
             return False
         breaks += returns
     spare = len(body) - int(values or 0) - quotes - breaks
-    return spare == frame.height * (width - 1)
+    wanted = frame.height * (width - 1)
+    if spare == wanted or not quotes:
+        return spare == wanted
+    kept = _total(frame, lambda c: c.str.count_matches('"', literal=True))
+    return spare + kept == wanted
 
 
 def _fields_agree(
