@@ -135,9 +135,9 @@ def grade_file_columnar(
     summary = RunSummary(run_id or uuid.uuid4().hex, resolved.label)
     summary.tiers.update({tier.name: 0 for tier in policy.checked.policy.tiers})
     with ExitStack() as stack:
-        write = _text_sink(stack, output)
+        write = _sink(stack, output)
         on_rejected = _rejects_sink(stack, rejects)
-        write(grader.header())
+        write(grader.header().encode("utf-8"))
         for batch in _ahead(source.batches()):
             write(grader.grade(batch, summary, on_rejected))
     summary.unread_columns = source.unread()
@@ -282,13 +282,15 @@ class ColumnarGrader:
         batch: RawBatch,
         summary: RunSummary,
         on_rejected: Callable[[Rejected], None],
-    ) -> str:
-        """The graded CSV lines of one batch; rejects go to `on_rejected`."""
+    ) -> bytes:
+        """The graded CSV lines of one batch, in UTF-8; rejects go to
+        `on_rejected`."""
         coerced = self.coercion.apply(batch)
         frame = coerced.frame.with_row_index("__row")
         summary.read += frame.height
         rejected = self._rejects(frame, coerced, summary, on_rejected)
-        frame = frame.filter(~pl.col("__row").is_in(sorted(rejected)))
+        if rejected:
+            frame = frame.filter(~pl.col("__row").is_in(sorted(rejected)))
         escaped = set(coerced.exotic) - rejected
         if self.plan is None:
             escaped |= set(frame["__row"].to_list())
@@ -296,12 +298,14 @@ class ColumnarGrader:
         else:
             frame = self._evaluate(frame, self.plan)
             escaped |= set(frame.filter(pl.col(ESCAPE))["__row"].to_list())
-        frame = frame.filter(~pl.col("__row").is_in(sorted(escaped)))
+        if escaped:
+            frame = frame.filter(~pl.col("__row").is_in(sorted(escaped)))
         lines = self._lines(frame, summary)
         if escaped:
             rows = self._graded_by_rows(batch, sorted(escaped), summary)
             lines = pl.concat([lines, rows]).sort("__row")
-        return str(lines.select(pl.col("__text").str.join("")).item())
+        text = lines.select(pl.col("__text").str.join("").cast(pl.Binary))
+        return bytes(text.item())
 
     # ---- rejects -------------------------------------------------------------
 
@@ -646,11 +650,11 @@ def _csv_field(text: pl.Expr) -> pl.Expr:
     return pl.when(needs).then(quoted).otherwise(text)
 
 
-def _text_sink(stack: ExitStack, output: str | Path | IO[str]) -> Callable[[str], Any]:
+def _sink(stack: ExitStack, output: str | Path | IO[str]) -> Callable[[bytes], Any]:
+    """Where the graded CSV's UTF-8 bytes go (a file gets them as they are)."""
     if isinstance(output, (str, Path)):
-        stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
-        return stream.write
-    return output.write
+        return stack.enter_context(open(output, "wb")).write
+    return lambda data: output.write(data.decode("utf-8"))
 
 
 def _rejects_sink(
