@@ -57,7 +57,7 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -88,31 +88,33 @@ class UnsupportedConstruct(TierwiseError):
         )
 
 
-def _blocks() -> list[str]:
+def _blocks() -> Iterator[str]:
     """Every character, in order, in blocks that one string method tests at
     once (testing the 1.1 million characters one by one takes a fifth of a
     second, at every start of a process that compiles SQL)."""
-    codes = array.array("I", range(sys.maxunicode + 1))
     codec = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
-    every = codes.tobytes().decode(codec, "surrogatepass")
-    return [every[start : start + 512] for start in range(0, len(every), 512)]
+    for start in range(0, sys.maxunicode + 1, 512):
+        codes = array.array("I", range(start, min(start + 512, sys.maxunicode + 1)))
+        yield codes.tobytes().decode(codec, "surrogatepass")
 
 
 @functools.cache
 def _unicode_tables() -> tuple[str, str, str]:
     """Python's whitespace, and its one-to-one case folds after `lower`."""
-    blocks = _blocks()
-    spaced = (block for block in blocks if block.split() != [block])
-    spaces = "".join(ch for block in spaced for ch in block if ch.isspace())
-    # A block whose lower case is its case folding holds no character that
-    # differs (the tests compare this with every character taken alone).
-    folding = (block for block in blocks if block.lower() != block.casefold())
+    spaces: list[str] = []
     single: dict[str, str] = {}
-    for char in (ch for block in folding for ch in block):
-        lower, folded = char.lower(), char.casefold()
-        if lower != folded and len(lower) == 1 and len(folded) == 1:
-            single[lower] = folded
-    return spaces, "".join(single), "".join(single.values())
+    for block in _blocks():
+        if block.split() != [block]:
+            spaces += [ch for ch in block if ch.isspace()]
+        # A block whose lower case is its case folding holds no character
+        # that differs (the tests compare this with each character alone).
+        if block.lower() == block.casefold():
+            continue
+        for char in block:
+            lower, folded = char.lower(), char.casefold()
+            if lower != folded and len(lower) == 1 and len(folded) == 1:
+                single[lower] = folded
+    return "".join(spaces), "".join(single), "".join(single.values())
 
 
 def whitespace() -> str:
