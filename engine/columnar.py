@@ -95,6 +95,7 @@ OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
 REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
 FORMATS = ("csv", "jsonl", "json", "parquet")
 CHECKED = 16  # composed reasons checked against the ledger's, per batch
+KNOWN = 1 << 20  # `__said` texts remembered across batches
 
 
 def grade_file_columnar(
@@ -267,7 +268,7 @@ class ColumnarGrader:
         self.composed = True  # reasons composed from columns (see `_agrees`)
         self.checked: set[tuple[Any, ...]] = set()
         self.fixed: dict[tuple[int, int], tuple[str | None, str]] = {}
-        self.said: dict[tuple[Any, ...], str] = {}  # by signature
+        self.known: pl.DataFrame | None = None  # `__said` by key (`_said`)
         self.scores: dict[int, str] = {}  # by score units
         self.quote = _quote_expr()
 
@@ -418,61 +419,64 @@ class ColumnarGrader:
         return said.select("__row", line.alias("__text"))
 
     def _composed(self, frame: pl.DataFrame) -> pl.DataFrame | None:
-        """`frame` with `__said` (",reason,actions"): an override's reason and
-        the actions by the ledger, per distinct override and routes; other
-        reasons composed from columns. None if a sample disagrees with the
-        ledger (then it is never tried again)."""
-        columns = self._signature_columns()
-        pairs = frame.group_by(SLOT, ROUTES).agg(
-            pl.col(c).first().alias(f"__first{j}") for j, c in enumerate(columns)
-        )
-        rows = []
-        for slot, routes, *signature in pairs.iter_rows():
-            if (slot, routes) not in self.fixed:
-                result = self._result(tuple(signature))
-                reason = result.reason if slot >= 0 else None
-                self.fixed[slot, routes] = (reason, _actions(result))
-            rows.append((slot, routes, *self.fixed[slot, routes]))
-        schema = {SLOT: pl.Int32, ROUTES: pl.Int64}
-        lookup = pl.DataFrame(
-            rows,
-            schema={**schema, "__fixed": pl.String, "__actions": pl.String},
-            orient="row",
-        )
-        joined = frame.with_columns(
-            pl.col(SLOT).cast(pl.Int32), pl.col(ROUTES).cast(pl.Int64)
-        ).join(lookup, on=[SLOT, ROUTES], how="left", maintain_order="left")
-        reason = pl.coalesce(pl.col("__fixed"), pl.col("__reason")).alias("__reason")
-        joined = joined.with_columns(reason)
-        if not self._agrees(joined):
+        """`frame` with `__said` (",reason,actions"), made once per distinct
+        `__named`, missing facts, override and routes: the reason by
+        `ReasonColumns` unless an override gives it, an override's reason and
+        the actions by the ledger. None if a sample disagrees with the ledger
+        (then it is never tried again)."""
+        assert self.plan is not None
+        routes = self.policy.checked.policy.routes
+        plain = pl.col(SLOT) < 0
+        parts = [
+            pl.when(plain).then(pl.col("__named")).otherwise(0),
+            *(pl.when(plain).then(m).otherwise(0) for m in self.plan.masks),
+            pl.col(SLOT) + 1,
+            pl.col(ROUTES),
+        ]
+        radices = [
+            self.reasons.named_values,
+            *self._radices()[len(self.criteria) + 2 :],
+            len(self.excludes) + 1,
+            1 << (len(routes.routes) if routes else 0),
+        ]
+        said = self._said(frame, parts, radices, self._compose)
+        if not self._agrees(said):
             self.composed = False
+            self.known = None  # its keys were this method's
             return None
-        said = (
-            pl.lit(",")
-            + _csv_field(pl.col("__reason"))
-            + pl.lit(",")
-            + _csv_field(pl.col("__actions"))
-        )
-        return joined.with_columns(said.alias("__said"))
+        return said
+
+    def _compose(self, parts: tuple[int, ...], frame: pl.DataFrame) -> str:
+        named, *masks, slot, routes = parts
+        if (slot, routes) not in self.fixed:
+            found = (pl.col(SLOT) == slot - 1) & (pl.col(ROUTES) == routes)
+            signature = frame.filter(found).select(self._signature_columns()).row(0)
+            result = self._result(signature)
+            reason = result.reason if slot > 0 else None
+            self.fixed[slot, routes] = (reason, _actions(result))
+        reason, actions = self.fixed[slot, routes]
+        if reason is None:
+            reason = self.reasons.text(named, tuple(masks))
+        return f",{_escape(reason)},{_escape(actions)}"
 
     def _agrees(self, frame: pl.DataFrame) -> bool:
-        """Whether the composed reasons of up to `CHECKED` rows with a signature
-        not checked before are the ledger's."""
+        """Whether `__said` of up to `CHECKED` rows with a signature not checked
+        before is what the ledger says."""
         columns = self._signature_columns()
-        head = frame.head(CHECKED * 4).select(*columns, "__reason")
+        head = frame.head(CHECKED * 4).select(*columns, "__said")
         checked = 0
-        for *signature, reason in head.iter_rows():
+        for *signature, said in head.iter_rows():
             key = tuple(signature)
             if key in self.checked or checked == CHECKED:
                 continue
             self.checked.add(key)
             checked += 1
-            expected = self._result(key).reason
-            if reason != expected:
+            expected = self._ledger_said(key)
+            if said != expected:
                 logger.warning(
-                    "the columnar reason %r differs from the ledger's %r: the "
-                    "ledger writes every reason from now on",
-                    reason,
+                    "the columnar reason and actions %r differ from the "
+                    "ledger's %r: the ledger writes them from now on",
+                    said,
                     expected,
                 )
                 return False
@@ -480,36 +484,58 @@ class ColumnarGrader:
 
     def _by_ledger(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` with `__said`, made by the ledger once per distinct signature."""
-        keys = self._signature_columns()
-        weight, parts = 1, []
-        for key, radix in zip(keys, self._radices()):
-            shift = 1 if key == SLOT else 0
-            parts.append((pl.col(key).cast(pl.Int64) + shift) * weight)
+        columns = self._signature_columns()
+        slot = columns.index(SLOT)
+        parts = [pl.col(c) + (1 if c == SLOT else 0) for c in columns]
+
+        def describe(key: tuple[int, ...], _: pl.DataFrame) -> str:
+            return self._ledger_said((*key[:slot], key[slot] - 1, *key[slot + 1 :]))
+
+        return self._said(frame, parts, self._radices(), describe)
+
+    def _ledger_said(self, signature: tuple[Any, ...]) -> str:
+        """ ",reason,actions" as the ledger writes them for one signature."""
+        result = self._result(signature)
+        return f",{_escape(result.reason)},{_escape(_actions(result))}"
+
+    def _said(
+        self,
+        frame: pl.DataFrame,
+        parts: list[pl.Expr],
+        radices: list[int],
+        describe: Callable[[tuple[int, ...], pl.DataFrame], str],
+    ) -> pl.DataFrame:
+        """`frame` with `__said`: `describe(parts, frame)` once per distinct
+        value of `parts` (each below its radix) in the run."""
+        names = [f"__part{j}" for j in range(len(parts))]
+        frame = frame.with_columns(
+            p.cast(pl.Int64).alias(n) for p, n in zip(parts, names)
+        )
+        keys, weight = names, 1
+        for radix in radices:
             weight *= radix
         if weight < 1 << 62:  # one Int64 joins faster than several columns
-            frame = frame.with_columns(pl.sum_horizontal(parts).alias("__key"))
-            keys = ["__key"]
-        said = self._said(frame, keys)
-        return frame.join(said, on=keys, how="left", maintain_order="left")
-
-    def _said(self, keyed: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-        """`__said` (",reason,actions") for each distinct key, from the ledger's
-        result for one row that has it."""
-        columns = self._signature_columns()
-        groups = keyed.group_by(keys).agg(
-            pl.col(c).first().alias(f"__first{j}") for j, c in enumerate(columns)
-        )
-        texts = []
-        for row in groups.iter_rows():
-            key = row[: len(keys)]
-            if key not in self.said:
-                result = self._result(row[len(keys) :])
-                reason, actions = result.reason, _actions(result)
-                self.said[key] = f",{_escape(reason)},{_escape(actions)}"
-            texts.append(self.said[key])
-        return groups.select(keys).with_columns(
-            pl.Series("__said", texts, dtype=pl.String)
-        )
+            key, weight = pl.lit(0, pl.Int64), 1
+            for name, radix in zip(names, radices):
+                key, weight = key + pl.col(name) * weight, weight * radix
+            frame, keys = frame.with_columns(key.alias("__key")), ["__key"]
+        if self.known is None or self.known.height > KNOWN:
+            self.known = pl.DataFrame(
+                schema={**dict.fromkeys(keys, pl.Int64), "__said": pl.String}
+            )
+        if keys == names:
+            new = frame.select(names).unique()
+        else:
+            new = frame.group_by(keys).agg(pl.col(n).first() for n in names)
+        new = new.join(self.known, on=keys, how="anti")
+        if new.height:
+            picked = new.select(names).iter_rows()
+            texts = [describe(row, frame) for row in picked]
+            found = new.select(keys).with_columns(
+                pl.Series("__said", texts, dtype=pl.String)
+            )
+            self.known = pl.concat([self.known, found])
+        return frame.join(self.known, on=keys, how="left", maintain_order="left")
 
     def _score_text(self, frame: pl.DataFrame) -> pl.Expr:
         """The score as the ledger writes it, made once per distinct score."""
@@ -622,7 +648,9 @@ def _actions(result: GradeResult) -> str:
 
 def _escape(field: str) -> str:
     """One field as csv.writer writes it inside a row."""
-    return _csv_line([field, ""])[:-2]
+    if _QUOTED.isdisjoint(field):
+        return field
+    return '"' + field.replace('"', '""') + '"'
 
 
 def _csv_line(fields: list[Any]) -> str:
@@ -635,6 +663,9 @@ def _csv_line(fields: list[Any]) -> str:
 def _quoted_characters() -> list[str]:
     """The characters that make csv.writer quote a field (it varies by version)."""
     return [c for c in ',"\n\r' if _csv_line([f"a{c}b", "x"]).startswith('"')]
+
+
+_QUOTED = frozenset(_quoted_characters())
 
 
 def _quote_expr() -> pl.Expr:

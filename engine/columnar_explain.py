@@ -1,13 +1,15 @@
-"""The per-account ledger's short reason, as polars expressions.
+"""The per-account ledger's short reason, from a few integer columns.
 
 With ten criteria nearly every account takes its own combination of branches,
-so the reason cannot be made once per combination by the ledger. It is
-composed from columns instead, by the ledger's rule: the `TOP` largest
-contributions that are not zero (ties in the policy's order) as
-"Criterion +points", then "missing" and the facts the missing branches lack,
-sorted; "no criterion scored" when there is neither. An override's reason
-and the actions come from the ledger itself (`columnar.py`), and the grader
-checks a sample of composed reasons against the ledger's.
+so the ledger cannot write the reason once per combination. The reason of an
+account without an override depends on less: the `TOP` largest contributions
+that are not zero (ties in the policy's order) and the facts its missing
+branches lack. `ReasonColumns` finds the first per row as one integer,
+`__named` (polars), and writes the text once per distinct `__named` and
+missing facts (Python) by the ledger's rule: "Criterion +points, ...;
+missing fact, ...", or "no criterion scored". An override's reason and the
+actions come from the ledger itself (`columnar.py`), which also checks a
+sample of these reasons against its own.
 """
 
 from __future__ import annotations
@@ -30,41 +32,45 @@ class ReasonColumns:
 
     def __init__(self, policy: ast.Policy, shares: list[tuple[Decimal, ...]]):
         self.shares = shares
-        self.names = [c.name for c in policy.criteria]
         facts = {f.name: i for i, f in enumerate(policy.facts)}
         read = {i for c in policy.criteria for i in criterion_reads(c, facts)}
         self.missing = sorted((policy.facts[i].name, i) for i in read)
-        self.width = max((len(s) for s in shares), default=1)
+        self.offsets = [0]  # piece number = offset of the criterion + branch
+        for group in shares:
+            self.offsets.append(self.offsets[-1] + len(group))
+        self.pieces = [
+            f"{c.name} {_signed(share)}"
+            for c, group in zip(policy.criteria, shares)
+            for share in group
+        ]
+        self.radix = len(self.pieces) + 1  # `__named` digits: piece number + 1
+        self.named_values = self.radix**TOP
 
     def stages(self) -> list[list[pl.Expr]]:
-        """The columns that make `__reason`, each stage from the ones before."""
-        top = pl.concat_str(
-            [self._piece(k) for k in range(TOP)], separator=", ", ignore_nulls=True
-        )
-        lacking = pl.concat_str(
-            [
-                pl.when((pl.col(f"__mask{i // 62}") & (1 << (i % 62))) != 0).then(
-                    pl.lit(name)
-                )
-                for name, i in self.missing
-            ],
-            separator=", ",
-            ignore_nulls=True,
-        )
-        shown, missing = pl.col("__top"), pl.lit("missing ") + pl.col("__lacking")
-        reason = (
-            pl.when(pl.col("__lacking") != "")
-            .then(pl.when(shown != "").then(shown + "; " + missing).otherwise(missing))
-            .when(shown != "")
-            .then(shown)
-            .otherwise(pl.lit(NOTHING))
-        )
+        """The columns that make `__named`, each stage from the ones before:
+        in base `radix`, digit k is the piece the reason shows k-th, plus one."""
+        named = pl.lit(0, pl.Int64)
+        for position in range(TOP):
+            code: Any = pl
+            for index, offset in enumerate(self.offsets[:-1]):
+                piece = pl.col(f"o{index}").cast(pl.Int64) + (offset + 1)
+                code = code.when(pl.col(f"__rank{index}") == position).then(piece)
+            if code is not pl:
+                named = named + code.otherwise(0) * self.radix**position
         return [
             self._sizes(),
             [self._rank(i).alias(f"__rank{i}") for i in range(len(self.shares))],
-            [top.alias("__top"), lacking.alias("__lacking")],
-            [reason.alias("__reason")],
+            [named.alias("__named")],
         ]
+
+    def text(self, named: int, masks: tuple[int, ...]) -> str:
+        """The reason for one `__named` and the missing facts' bits."""
+        digits = [named // self.radix**k % self.radix for k in range(TOP)]
+        shown = ", ".join(self.pieces[d - 1] for d in digits if d)
+        lacking = [n for n, i in self.missing if masks[i // 62] >> (i % 62) & 1]
+        if lacking:
+            shown += ("; " if shown else "") + "missing " + ", ".join(lacking)
+        return shown or NOTHING
 
     def _sizes(self) -> list[pl.Expr]:
         """`__size{i}`: criterion i's contribution's size as a rank among all
@@ -92,23 +98,6 @@ class ReasonColumns:
         ]
         rank = pl.sum_horizontal(a.cast(pl.Int32) for a in ahead) if ahead else 0
         return pl.when((size > 0) & (rank < TOP)).then(rank)
-
-    def _piece(self, position: int) -> pl.Expr:
-        """ "Criterion +points" for the criterion named at `position`, or null."""
-        code: Any = pl
-        for index in range(len(self.shares)):
-            value = pl.col(f"o{index}") + index * self.width
-            code = code.when(pl.col(f"__rank{index}") == position).then(value)
-        if code is pl:
-            return pl.lit(None, pl.String)
-        texts = {
-            index * self.width + branch: f"{name} {_signed(share)}"
-            for index, (name, shares) in enumerate(zip(self.names, self.shares))
-            for branch, share in enumerate(shares)
-        }
-        return code.otherwise(None).replace_strict(
-            list(texts), list(texts.values()), default=None, return_dtype=pl.String
-        )
 
 
 def _signed(value: Decimal) -> str:
