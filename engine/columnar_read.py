@@ -415,10 +415,16 @@ def _read_block(
 
 
 def _trim_trailing_blank_lines(body: bytes) -> bytes:
-    """Blank lines after the last record are no records (the csv module skips them)."""
-    trimmed = body.rstrip(b"\r\n")
-    tail = body[len(trimmed) :]
-    return trimmed + tail[: 2 if tail.startswith(b"\r\n") else 1]
+    """Blank lines after the last record are no records (the csv module skips them).
+
+    Only the last bytes are stripped unless they are all line breaks: copying
+    a whole block twice to drop nothing cost more than reading it.
+    """
+    last = body[-4:]
+    kept = len(last.rstrip(b"\r\n"))
+    end = len(body) - len(last) + kept if kept else len(body.rstrip(b"\r\n"))
+    end += 2 if body.startswith(b"\r\n", end) else min(1, len(body) - end)
+    return body if end == len(body) else body[:end]
 
 
 def _plain_block(frame: pl.DataFrame, body: bytes, width: int) -> bool:
