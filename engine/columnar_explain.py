@@ -101,5 +101,5 @@ class ReasonColumns:
 
 
 def _signed(value: Decimal) -> str:
-    text = format_decimal(value)
+    text: str = format_decimal(value)
     return text if text.startswith("-") else "+" + text
