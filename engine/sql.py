@@ -212,11 +212,11 @@ def _facts_step(query: _Query, step: Any, plans: dict[str, FactPlan]) -> sa.CTE:
 
 def _list_keys(d: Dialect, fact: ast.FactDecl, value: CE, step: Any) -> CE | None:
     """The keys of a list fact's items, where the dialect keeps them."""
-    if fact.kind != "list":
+    if fact.kind != "list" or not d.keyed_lists:
         return None
     keys = d.list_keys(value, fact.split_on or ",", fact.exact)
     read = step.c.get(f"{fact.name}__keys")
-    if keys is None or read is None:
+    if read is None:
         return keys
     # The value is the column's text, keyed already, unless a default took over.
     same = step.c[f"{fact.name}__raw"].is_not_distinct_from(value)
@@ -235,11 +235,11 @@ def _id_column(source: sa.Table, id_column: str | None) -> sa.Column[Any]:
 
 
 def _emitter(query: _Query, checked: CheckedPolicy, facts: sa.CTE) -> Emitter:
-    columns = {
+    columns: dict[str, tuple[CE, bool]] = {
         f.name: (facts.c[f"fact_{f.name}"], f.default is None)
         for f in query.policy.facts
     }
-    keys = {
+    keys: dict[str, CE] = {
         f.name: facts.c[f"keys_{f.name}"]
         for f in query.policy.facts
         if f"keys_{f.name}" in facts.c
@@ -281,7 +281,7 @@ def _whens(criterion: ast.Criterion) -> list[ast.Branch]:
 
 def _nullable_conditions(query: _Query) -> tuple[list[list[bool]], list[bool]]:
     emitter = Emitter(query.checked, query.dialect, {}, query.as_of, dt.UTC, "UTC")
-    emitter.facts = _NullableFacts(query.policy)  # type: ignore[assignment]
+    emitter.facts = _NullableFacts(query.policy)
     criteria = [
         [emitter.expr(b.condition)[1] for b in _whens(c)]  # type: ignore[arg-type]
         for c in query.policy.criteria

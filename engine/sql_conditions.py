@@ -45,8 +45,8 @@ class Emitter:
             case ast.Name(name=name):
                 return self._name(name)
             case ast.Negate(operand=operand):
-                value, nullable = self.expr(operand)
-                return self.dialect.negate(value), nullable
+                inner, nullable = self.expr(operand)
+                return self.dialect.negate(inner), nullable
             case ast.Arithmetic():
                 return self._arithmetic(node)
             case ast.DaysBetween():
@@ -66,8 +66,8 @@ class Emitter:
             case ast.TierIs(tiers=names) if self.tier is not None:
                 return self.tier.in_([self.dialect.literal(n) for n in names]), False
             case ast.Not(operand=operand):
-                value, nullable = self.expr(operand)
-                return sa.not_(value), nullable
+                inner, nullable = self.expr(operand)
+                return sa.not_(inner), nullable
             case ast.And(operands=ops) | ast.Or(operands=ops):
                 parts = [self.expr(op) for op in ops]
                 join = sa.and_ if isinstance(node, ast.And) else sa.or_

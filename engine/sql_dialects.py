@@ -143,6 +143,7 @@ class Dialect:
 
     name = "generic"
     python_reader = False  # facts read by tierwise's Python code in the database
+    keyed_lists = False  # lists read once into arrays of keys (`list_keys`)
     number_scale: int | None = None  # decimal places numbers keep (None: any)
 
     def install(self, engine: Engine) -> None:
@@ -332,10 +333,10 @@ class Dialect:
     ) -> CE:
         return sa.and_(*(self.list_has_any(items, separator, exact, [k]) for k in keys))
 
-    def list_keys(self, items: CE, separator: str, exact: bool) -> CE | None:
-        """Every item's key, computed once per row for the `keys_have` tests;
-        None where lists are tested as delimited text each time."""
-        return None
+    def list_keys(self, items: CE, separator: str, exact: bool) -> CE:
+        """Every item's key, computed once per row for the `keys_have` tests
+        (dialects with `keyed_lists`; the others test the delimited text)."""
+        raise self.unsupported("an array of list items")
 
     def keys_have_any(self, keys: CE, wanted: list[str]) -> CE:
         raise self.unsupported("an array of list items")
@@ -403,6 +404,7 @@ class PostgresDialect(Dialect):
     """PostgreSQL 13 or newer, UTF-8 database: NUMERIC, `normalize`, `~`."""
 
     name = "postgresql"
+    keyed_lists = True
 
     def strip(self, text: CE) -> CE:
         # `btrim` with a set of multibyte characters measures every character
@@ -444,7 +446,7 @@ class PostgresDialect(Dialect):
         parts = sa.func.string_to_array(text, _text(separator))
         return sa.func.unnest(parts).table_valued("item").render_derived("parts")
 
-    def list_keys(self, items: CE, separator: str, exact: bool) -> CE | None:
+    def list_keys(self, items: CE, separator: str, exact: bool) -> CE:
         # One array per row instead of splitting the text again for every
         # condition on the list.
         parts = self.split(items, separator)

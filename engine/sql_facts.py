@@ -237,7 +237,7 @@ def _parser(
         return _iso_parser(fact.kind, d, tz_name)
     if kind == "list":
         split = fact.split_on or ","
-        if d.list_keys(sa.null(), split, fact.exact) is not None:
+        if d.keyed_lists:
             keys = {"keys": lambda c: d.list_keys(c("raw"), split, fact.exact)}
             return [keys], lambda c: (d.keys_nonempty(c("keys")), c("raw"), [])
         has = {"items": lambda c: d.list_nonempty(c("raw"), split)}

@@ -48,7 +48,7 @@ class RowResults:
         return f"{DIGEST_PREFIX}{self._sum:064x}"
 
     def __call__(
-        self, line: int, row: Mapping[str, Any]
+        self, line: int, row: Mapping[Any, Any]
     ) -> tuple[Graded | Rejected, InputRecord]:
         """The row as a graded or rejected record, and its input record."""
         record = InputRecord(
