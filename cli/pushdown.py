@@ -4,7 +4,9 @@
 `--replace` and `--print-sql` to a click command; `run_pushdown` does the
 work and prints what `tierwise grade` prints for a file: results as CSV on
 stdout (unless `--into` names a results table), up to ten rejected rows and
-the summary on stderr.
+the summary on stderr. With `--db` (or `TIERWISE_DB`) it records the run in
+the audit store, its input named by the source URL (without its password),
+table and filter.
 """
 
 from __future__ import annotations

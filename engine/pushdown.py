@@ -17,6 +17,12 @@ Unreadable values (a number that does not parse, a date that does not
 exist) make their row *rejected*: its `rejected` flag is true, `reason` lists
 each field and why, and tier, score and points are NULL, as the per-account
 engine rejects the record.
+
+Given a `RunRecorder` (a run begun in the audit store), the rows also stream
+back with what the store keeps (`sql_record`): each becomes the audit or
+rejected record a file run records, through the same recorder, so current
+tiers, changes and the actions that fire follow the same rules. The run's
+input digest is then a digest of the rows read (`sql_record.RowResults`).
 """
 
 from __future__ import annotations
