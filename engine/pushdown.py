@@ -318,28 +318,40 @@ def _record(
 ) -> None:
     from tierwise.engine.sql_record import RowResults
 
-    target = None if into is None else _create(connection, query, into, replace)
-    names = [] if target is None else [c.name for c in target.columns]
+    written = None
+    if into is not None:
+        # Written in the database first: a database may not take inserts on a
+        # connection whose results are still streaming (DuckDB crashes).
+        written = PushdownSummary(summary.table, summary.dialect, summary.as_of)
+        _write(connection, query, written, into, replace)
     rows = RowResults(recorder.policy, query, recorder.as_of)
     found = connection.execution_options(yield_per=1000).execute(query.select)
-    line = 0
-    for batch in found.mappings().partitions():
-        written = []
-        for row in batch:
-            line += 1
-            result = _result(row, query)
-            summary.count(result.tier, result.excluded, result.rejected, 1)
-            graded, record = rows(line, row)
-            if isinstance(graded, Graded):
-                recorder.graded(graded)
-            else:
-                recorder.rejected(graded, record)
-            if target is None and on_result is not None:
-                on_result(result)
-            written.append({n: row[n] for n in names})
-        if target is not None and written:
-            connection.execute(target.insert(), written)
+    for line, row in enumerate(found.mappings(), start=1):
+        result = _result(row, query)
+        summary.count(result.tier, result.excluded, result.rejected, 1)
+        graded, record = rows(line, row)
+        if isinstance(graded, Graded):
+            recorder.graded(graded)
+        else:
+            recorder.rejected(graded, record)
+        if written is None and on_result is not None:
+            on_result(result)
     summary.input_digest = rows.digest
+    if written is not None:
+        _check_same(summary, written, into or "")
+
+
+def _check_same(recorded: PushdownSummary, written: PushdownSummary, into: str) -> None:
+    """The table was read twice; the counts show if it changed in between."""
+    mine = (recorded.graded, recorded.excluded, recorded.rejected, recorded.tiers)
+    theirs = (written.graded, written.excluded, written.rejected, written.tiers)
+    if mine != theirs:
+        raise TierwiseError(
+            f"{recorded.table} changed while it was graded: '{into}' holds "
+            f"{written.graded} graded, {written.excluded} excluded and "
+            f"{written.rejected} rejected rows, the run {recorded.graded}, "
+            f"{recorded.excluded} and {recorded.rejected}"
+        )
 
 
 def _result(row: Any, query: CompiledQuery) -> PushedResult:

@@ -134,10 +134,9 @@ def test_a_pushed_down_run_records_what_a_file_run_records(
 
 
 def test_a_pushed_down_run_names_its_source_and_digests_its_rows(
-    tmp_path: Path,
+    source_url: str, tmp_path: Path
 ) -> None:
-    source = f"sqlite:///{tmp_path / 'accounts.db'}"
-    _load(source)
+    source = source_url
     store = f"sqlite:///{tmp_path / 'store.db'}"
     where = 'country = "Canada"'
     for _ in range(2):
@@ -160,9 +159,23 @@ def test_a_pushed_down_run_names_its_source_and_digests_its_rows(
     assert runs[0][1] == runs[1][1] and runs[0][1].startswith("rows-sha256-sum:")
     source_engine = sa.create_engine(source)
     with source_engine.connect() as connection:
-        written = connection.execute(sa.text("select count(*) from graded")).scalar()
+        written = connection.execute(
+            sa.text("select id, tier from graded where not rejected")
+        ).all()
+        count = connection.execute(sa.text("select count(*) from graded")).scalar()
     source_engine.dispose()
-    assert runs[0][2] == written > 0
+    assert runs[0][2] == count > 0
+    engine = sa.create_engine(store)
+    with engine.connect() as connection:
+        audited = connection.execute(
+            sa.text(
+                "select account_id, tier from audit_records a join runs r "
+                "on r.id = a.run_id where r.started_at = "
+                "(select max(started_at) from runs)"
+            )
+        ).all()
+    engine.dispose()
+    assert sorted(map(tuple, audited)) == sorted(map(tuple, written))
 
 
 def test_resume_does_not_apply_to_a_source(tmp_path: Path) -> None:
