@@ -51,7 +51,7 @@ from tierwise.dsl import ast
 from tierwise.dsl.check import CheckedPolicy
 from tierwise.dsl.errors import TierwiseError
 from tierwise.engine.coerce import time_zone
-from tierwise.engine.compile import contributions, override_slots
+from tierwise.engine.compile import contributions, override_slots, score_scale
 from tierwise.engine.policy import AsOf
 from tierwise.engine.sql_conditions import Emitter
 from tierwise.engine.sql_dialects import CE, Dialect
@@ -334,19 +334,8 @@ def _slot(query: _Query, conditions: sa.CTE, nullable: list[bool]) -> CE:
     return sa.case(*cases, else_=-1) if cases else sa.literal(-1)
 
 
-def score_scale(policy: ast.Policy) -> int:
-    """Decimal places that hold every contribution and threshold exactly."""
-    values = [v for c in policy.criteria for v in contributions(c)]
-    values += [t.threshold for t in policy.tiers]
-    return max((_places(v) for v in values), default=0)
-
-
-def _places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
 def units(value: Decimal, scale: int) -> int:
+    """`value` in units of 10^-scale, refused if it does not fit a BIGINT."""
     scaled = value.scaleb(scale)
     if scaled != scaled.to_integral_value() or abs(scaled) > MAX_UNITS:
         raise TierwiseError(f"the number {value} does not fit the exact score units")
