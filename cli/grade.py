@@ -30,6 +30,35 @@ PROGRESS_FROM_BYTES = 1_000_000
 SHOW_REJECTS = 10  # rejects echoed to stderr when there is no --rejects file
 
 
+# Options that mean something for one kind of input only: given with the
+# other, they would be silently ignored, so they are refused.
+FILE_ONLY = (
+    "output",
+    "format_",
+    "rejects",
+    "audit",
+    "input_format",
+    "encoding",
+    "delimiter",
+    "engine",
+    "resume",
+)
+SOURCE_ONLY = ("table", "where", "into", "replace", "print_sql")
+
+
+def _refuse_given(names: tuple[str, ...], other: str) -> None:
+    context = click.get_current_context()
+    given = [
+        param.opts[0]
+        for param in context.command.params
+        if param.name in names
+        and context.get_parameter_source(param.name)
+        not in (None, click.core.ParameterSource.DEFAULT)
+    ]
+    if given:
+        raise click.UsageError(f"{', '.join(given)} cannot be used with {other}")
+
+
 @dataclass(frozen=True)
 class GradeOptions:
     policy: str
@@ -107,8 +136,7 @@ def grade(**kwargs: Any) -> None:
     if pushdown.source is not None:
         if kwargs["input_"] is not None:
             raise click.UsageError("give either --input or --source, not both")
-        if kwargs["resume"] is not None:
-            raise click.UsageError("--resume does not apply to --source")
+        _refuse_given(FILE_ONLY, "--source")
         code = run_pushdown(
             kwargs["policy"],
             pushdown,
@@ -119,6 +147,7 @@ def grade(**kwargs: Any) -> None:
         sys.exit(code)
     if kwargs["input_"] is None:
         raise click.UsageError("give the accounts with --input FILE or --source URL")
+    _refuse_given(SOURCE_ONLY, "--input")
     options = GradeOptions(
         policy=kwargs["policy"],
         input=kwargs["input_"],

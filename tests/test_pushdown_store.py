@@ -178,10 +178,22 @@ def test_a_pushed_down_run_names_its_source_and_digests_its_rows(
     assert sorted(map(tuple, audited)) == sorted(map(tuple, written))
 
 
-def test_resume_does_not_apply_to_a_source(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli,
-        ["grade", POLICY, "--source", "x.db", "--table", "t", "--resume", "abc"],
-    )
+@pytest.mark.parametrize(
+    ("options", "refused"),
+    [
+        (["--source", "x.db", "--table", "t", "--resume", "abc"], "--resume"),
+        (["--source", "x.db", "--table", "t", "--output", "o.csv"], "--output"),
+        (["--source", "x.db", "--table", "t", "--delimiter", ";"], "--delimiter"),
+        (["--source", "x.db", "--table", "t", "--format", "jsonl"], "--format"),
+        (["--input", "a.csv", "--where", "employees > 3"], "--where"),
+        (["--input", "a.csv", "--into", "graded"], "--into"),
+    ],
+    ids=["resume", "output", "delimiter", "format", "where", "into"],
+)
+def test_options_of_the_other_kind_of_input_are_refused(
+    options: list[str], refused: str
+) -> None:
+    result = CliRunner().invoke(cli, ["grade", POLICY, *options])
     assert result.exit_code == 2
-    assert "--resume does not apply to --source" in result.output
+    other = "--source" if "--source" in options else "--input"
+    assert f"{refused} cannot be used with {other}" in result.output
