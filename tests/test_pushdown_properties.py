@@ -1,4 +1,5 @@
-"""Generated policies and accounts grade alike per account, in SQLite and DuckDB.
+"""Generated policies and accounts grade alike per account, column by column,
+in SQLite and in DuckDB.
 
 Policies are built from a fixed set of facts (one of each type) and
 condition templates, so every generated policy type-checks; branches, points,
@@ -9,9 +10,12 @@ missing data, Kleene logic and rejection are all exercised.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierwise.dsl.errors import PolicyError
-from tierwise.engine.policy import CompiledPolicy, RecordError, compile_policy
+from tierwise.engine.columnar import grade_file_columnar
+from tierwise.engine.policy import (
+    CompiledPolicy,
+    RecordError,
+    compile_policy,
+    format_decimal,
+)
 from tierwise.engine.pushdown import grade_in_database
 from tierwise.engine.sql_dialects import SQLiteDialect
 
@@ -141,6 +151,38 @@ def _per_account(policy: CompiledPolicy, rows: list[dict[str, Any]]) -> list[Any
     return outcomes
 
 
+def _columnar(
+    folder: Path, policy: CompiledPolicy, rows: list[dict[str, Any]]
+) -> list[Any]:
+    """Outcomes from the columnar engine reading the rows as a CSV export."""
+    path = folder / f"accounts_{next(_counter)}.csv"
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["id", *POOLS])
+        for number, row in enumerate(rows):
+            writer.writerow([str(number), *(row[k] or "" for k in POOLS)])
+    output = io.StringIO()
+    rejected: set[str] = set()
+    grade_file_columnar(
+        policy, path, output, as_of=AS_OF, rejects=lambda r: rejected.add(r.id or "")
+    )
+    graded = {r["id"]: r for r in csv.DictReader(io.StringIO(output.getvalue()))}
+    return [
+        "rejected"
+        if str(n) in rejected
+        else (graded[str(n)]["tier"] or None, graded[str(n)]["score"])
+        for n in range(len(rows))
+    ]
+
+
+def _as_text(outcome: Any) -> Any:
+    """A per-account outcome as the columnar CSV writes it."""
+    if outcome == "rejected":
+        return outcome
+    tier, score, _excluded = outcome
+    return tier, format_decimal(score)
+
+
 def _in_database(
     engine: sa.Engine, policy: CompiledPolicy, rows: list[dict[str, Any]]
 ) -> list[Any]:
@@ -172,6 +214,11 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[sa.Engine
     duckdb.dispose()
 
 
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("columnar")
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -179,7 +226,10 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[sa.Engine
 )
 @given(source=policies(), rows=accounts)
 def test_generated_policies_grade_alike(
-    source: str, rows: list[dict[str, Any]], engines: list[sa.Engine]
+    source: str,
+    rows: list[dict[str, Any]],
+    engines: list[sa.Engine],
+    folder: Path,
 ) -> None:
     try:
         policy = compile_policy(source)
@@ -189,6 +239,8 @@ def test_generated_policies_grade_alike(
     for engine in engines:
         got = _in_database(engine, policy, rows)
         assert got == expected, (engine.dialect.name, source, rows)
+    columns = _columnar(folder, policy, rows)
+    assert columns == [_as_text(e) for e in expected], ("columnar", source, rows)
 
 
 def test_generated_scores_are_exact_decimals() -> None:
