@@ -497,16 +497,28 @@ def _score(policy: ast.Policy) -> tuple[pl.Expr, int]:
     numbers = [s for group in shares for s in group] + [
         t.threshold for t in policy.tiers
     ]
-    scale = max(decimal_places(n.normalize()) for n in numbers) if numbers else 0
+    scale = (
+        max(decimal_places(Decimal(n).normalize()) for n in numbers) if numbers else 0
+    )
+    dtype = _score_dtype(policy, scale)
     parts = [
         pl.col(f"o{i}").replace_strict(
             list(range(len(group))),
             [units(s, scale) for s in group],
-            return_dtype=pl.Int128,
+            return_dtype=dtype,
         )
         for i, group in enumerate(shares)
     ]
     return functools.reduce(lambda a, b: a + b, parts).alias(SCORE), scale
+
+
+def _score_dtype(policy: ast.Policy, scale: int) -> pl.DataType:
+    """Int64 when no score or threshold can reach 2**62 units (faster), else Int128."""
+    most = sum(
+        max(abs(units(s, scale)) for s in contributions(c)) for c in policy.criteria
+    )
+    most = max([most, *(abs(units(t.threshold, scale)) for t in policy.tiers)])
+    return pl.Int64() if most < 1 << 62 else pl.Int128()
 
 
 def _tier(policy: ast.Policy, scale: int) -> pl.Expr:
@@ -515,8 +527,9 @@ def _tier(policy: ast.Policy, scale: int) -> pl.Expr:
     if len(tiers) == 1:
         return last
     chain: Any = pl
+    dtype = _score_dtype(policy, scale)
     for index, tier in enumerate(tiers[:-1]):
-        threshold = pl.lit(units(tier.threshold, scale), pl.Int128)
+        threshold = pl.lit(units(tier.threshold, scale), dtype)
         chain = chain.when(pl.col(SCORE) >= threshold).then(pl.lit(index, pl.Int32))
     return cast(pl.Expr, chain.otherwise(last))
 
