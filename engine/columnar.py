@@ -11,9 +11,13 @@ the same line, field, value and reason.
 Everything an account's output row shows besides its id (tier, score, short
 reason, actions, points per criterion) depends only on which branch each
 criterion took, the override that fired, the routes that matched and which
-facts a missing branch lacked. That signature is computed per row; the text
-for each distinct signature is made once, by the per-account engine's own
-ledger, and joined back. Rows the columns cannot hold exactly (see
+facts a missing branch lacked: its signature. With many criteria nearly every
+row has a signature of its own, so each field is made from as little as it
+depends on: the tier, score and points from small tables; the reason and
+actions once per distinct reason (`columnar_explain.py`), an override's
+reason and the actions by the per-account engine's own ledger, and the first
+rows of every batch checked against the ledger (a difference hands the rest
+to it, once per signature). Rows the columns cannot hold exactly (see
 `columnar_coerce.py` and `columnar_compile.py`) are graded by the per-account
 evaluator and merged in order.
 
@@ -229,7 +233,7 @@ def open_source(
     reader = RecordReader(path, format=kind, encoding=encoding, delimiter=delimiter)
     batcher = RecordBatcher(policy, id_column)
     return Source(
-        lambda: record_batches(iter(reader), batcher, batch_size),
+        lambda: record_batches(reader, batcher, batch_size),
         lambda: list(batcher.unread),
     )
 

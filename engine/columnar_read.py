@@ -24,10 +24,10 @@ import codecs
 import csv
 import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import polars as pl
 
@@ -179,9 +179,8 @@ class CsvSource:
         reader = RecordReader(
             self.path, format="csv", encoding=self.encoding, delimiter=self.delimiter
         )
-        records = itertools.islice(iter(reader), done, None)
         batcher = RecordBatcher(self.policy, self.id_field, started=done > 0)
-        yield from record_batches(records, batcher, BATCH_ROWS)
+        yield from record_batches(reader, batcher, BATCH_ROWS, skip=done)
 
 
 def _check_delimiter(delimiter: str) -> None:
@@ -536,17 +535,26 @@ def _empty_rows(frame: pl.DataFrame, width: int) -> pl.Expr:
 
 
 def record_batches(
-    records: Iterable[InputRecord],
+    reader: RecordReader,
     builder: RecordBatcher,
     size: int,
+    skip: int = 0,
 ) -> Iterator[RawBatch]:
-    """Batches of columns from records read one at a time."""
-    for record in records:
-        builder.add(record)
-        if builder.rows >= size:
+    """Batches of columns from `reader`'s records after the first `skip`.
+
+    The reader's file is closed however this ends: an error's traceback would
+    otherwise keep it open until the garbage collector came by.
+    """
+    records = cast(Generator[InputRecord, None, None], iter(reader))
+    try:
+        for record in itertools.islice(records, skip, None):
+            builder.add(record)
+            if builder.rows >= size:
+                yield builder.take()
+        if builder.rows:
             yield builder.take()
-    if builder.rows:
-        yield builder.take()
+    finally:
+        records.close()
 
 
 class RecordBatcher:
