@@ -389,49 +389,32 @@ def _reader(
     Each fact is read from the field named exactly as its `from` (or, failing
     that, its name), as `CompiledPolicy.bind` would choose it; when a fact has
     no such field the lines return None and the caller binds fields loosely.
-    A record with none of the `from` fields is read by name alone, one lookup
-    a fact. A coercer's `BadValue` propagates: the caller then reads the
-    record the careful way, to name every bad field. Field names and each
-    fact's value when missing are bound as constants from `k<first>` on, like
-    literals.
+    A coercer's `BadValue` propagates: the caller then reads the record the
+    careful way, to name every bad field. Field names and each fact's value
+    when missing are bound as constants from `k<first>` on, like literals.
     """
-    constants: list[Any] = []
-
-    def constant(value: Any) -> str:
-        constants.append(value)
-        return f"k{first + len(constants) - 1}"
-
-    by_name, by_source, absent, values = [], [], [], []
-    sources = {f.source for f in facts if f.source and f.source != f.name}
+    names: list[Any] = []
+    lines = ["get = facts.get"]
+    absent, values = [], []
     for index, (fact, coercer) in enumerate(zip(facts, coercers)):
-        r = f"r{index}"
-        name = constant(fact.name)
-        by_name.append(f"{r} = get({name}, M)")
-        if fact.source in sources:
-            by_source += [
-                f"{r} = get({constant(fact.source)}, M)",
-                f"if {r} is M: {r} = get({name}, M)",
-            ]
-        else:
-            by_source.append(f"{r} = get({name}, M)")
-        absent.append(f"{r} is M")
-        value = f"{constant(coercer(None))} if {r} is None else "  # missing
+        keys = [fact.name]
+        if fact.source and fact.source != fact.name:
+            keys.insert(0, fact.source)
+        for number, key in enumerate(keys):
+            names.append(key)
+            read = f"r{index} = get(k{first + len(names) - 1}, M)"
+            lines.append(f"if r{index} is M: {read}" if number else read)
+        absent.append(f"r{index} is M")
+        names.append(coercer(None))  # what a missing value reads as
+        value = f"k{first + len(names) - 1} if r{index} is None else "
         ready = _READY_TYPES.get(fact.kind)
         if ready:
-            value += f"{r} if type({r}) is {ready} else "
-        values.append(f"{value}c{index}({r})")
-    lines = ["get = facts.get"]
-    if sources:
-        lines.append(f"if {constant(frozenset(sources))}.isdisjoint(facts):")
-        lines += ["    " + line for line in by_name]
-        lines.append("else:")
-        lines += ["    " + line for line in by_source]
-    else:
-        lines += by_name
+            value += f"r{index} if type(r{index}) is {ready} else "
+        values.append(f"{value}c{index}(r{index})")
     if absent:
         lines += [f"if {' or '.join(absent)}:", "    return None"]
     lines.append(f"values = ({''.join(v + ', ' for v in values)})")
-    return lines, constants
+    return lines, names
 
 
 def _body(emitter: _Emitter) -> list[str]:
