@@ -412,13 +412,14 @@ class ColumnarGrader:
         )
         fields = [
             self.quote,
+            pl.lit(","),
             pl.when(pl.col("__excluded")).then(pl.lit("")).otherwise(tiers),
             pl.lit(","),
             self._score_text(frame),
             pl.col("__said"),
         ]
         if self.explain:
-            fields += [pl.lit(",") + self._points(i) for i in range(len(self.shares))]
+            fields += [self._points(i) for i in range(len(self.shares))]
         line = pl.concat_str([*fields, pl.lit("\n")])
         return said.select("__row", line.alias("__text"))
 
@@ -554,10 +555,11 @@ class ColumnarGrader:
         )
 
     def _points(self, index: int) -> pl.Expr:
+        """ "," and criterion `index`'s contribution."""
         shares = self.shares[index]
         return pl.col(f"o{index}").replace_strict(
             list(range(len(shares))),
-            [format_decimal(s) for s in shares],
+            ["," + format_decimal(s) for s in shares],
             return_dtype=pl.String,
         )
 
@@ -673,8 +675,8 @@ _QUOTED = frozenset(_quoted_characters())
 
 
 def _quote_expr() -> pl.Expr:
-    """The id as csv.writer writes it, followed by the separator."""
-    return _csv_field(pl.col(IDENT).fill_null("")) + pl.lit(",")
+    """The id as csv.writer writes it."""
+    return _csv_field(pl.col(IDENT).fill_null(""))
 
 
 def _csv_field(text: pl.Expr) -> pl.Expr:
