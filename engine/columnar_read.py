@@ -37,12 +37,11 @@ from tierwise.engine.readers import (
     FIELD_LIMIT,
     InputRecord,
     RecordReader,
-    _csv_problem,
+    csv_problem,
     detect_encoding,
     locate_decode_error,
 )
-from tierwise.engine.run import RunSummary
-from tierwise.engine.run import _bind as bind_fields
+from tierwise.engine.run import RunSummary, bind_fields
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +261,7 @@ def _read_header(
             return None, 0, b""
         except csv.Error as exc:
             raise InputError(
-                f"{path}:{lines.count}: cannot read the header: {_csv_problem(exc)}"
+                f"{path}:{lines.count}: cannot read the header: {csv_problem(exc)}"
             ) from None
     fields = tuple(name.strip().lstrip("\ufeff") for name in header)
     return fields, lines.count + 1, lines.buffer

@@ -137,7 +137,7 @@ class RecordReader:
             except csv.Error as exc:
                 raise InputError(
                     f"{self.path}:{lines.count}: cannot read the header: "
-                    f"{_csv_problem(exc)}"
+                    f"{csv_problem(exc)}"
                 ) from None
         # A byte-order mark the caller's encoding did not remove is not a name.
         fields = tuple(name.strip().lstrip("\ufeff") for name in header)
@@ -148,7 +148,7 @@ class RecordReader:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield InputRecord(start, fields, (), _csv_problem(exc))
+                yield InputRecord(start, fields, (), csv_problem(exc))
                 continue
             if not row:  # a blank line is not a record
                 continue
@@ -279,7 +279,7 @@ def _csv_record(line: int, fields: tuple[str, ...], row: list[str]) -> InputReco
     return InputRecord(line, fields, tuple(row))
 
 
-def _csv_problem(exc: csv.Error) -> str:
+def csv_problem(exc: csv.Error) -> str:
     """The csv module's complaint in the words of someone who exports spreadsheets."""
     text = str(exc)
     if "expected after" in text:

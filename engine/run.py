@@ -80,7 +80,7 @@ def grade_records(
     for record in records:
         summary.read += 1
         if binding is None or binding[0] != record.fields:
-            binding = _bind(policy, record.fields, id_field, summary)
+            binding = bind_fields(policy, record.fields, id_field, summary)
         _, positions, id_position = binding
         ident = _ident(record, id_position)
         if record.problem is not None:
@@ -122,12 +122,18 @@ def _reject(
     sink(rejected)
 
 
-def _bind(
+def bind_fields(
     policy: CompiledPolicy,
     fields: tuple[str, ...],
     id_field: str | None,
     summary: RunSummary,
 ) -> tuple[tuple[str, ...], list[int | None], int | None]:
+    """Which field each fact reads and which holds the id, for one header.
+
+    Refuses (`InputError`) an input whose first header has none of the
+    policy's columns or lacks `--id-column`; notes the columns never found in
+    `summary.unread_columns`. Both engines bind headers with this.
+    """
     positions = policy.bind(fields)
     first = summary.read == 1
     if first and fields and policy.facts and all(p is None for p in positions):
