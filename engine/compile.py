@@ -339,9 +339,13 @@ def generate(
 
     `evaluate(values, today, now, bounds)` grades typed fact values;
     `grade(facts, today, now, bounds)` reads them from a mapping first, in
-    the same frame (a call per fact costs as much as a comparison), and
-    returns the outcome with the values, or None to ask for the careful path
-    (see `_reader`).
+    the same frame (a call per fact costs as much as a comparison), or
+    returns None to ask for the careful path (see `_reader`). Both return the
+    outcome: score in units, tier index, override slot, excluded, routes, the
+    branch of each criterion and a bit mask of the facts that are missing
+    (bit i for fact i). A mask, not the values, so that a result kept for
+    its explanation keeps no containers alive for the garbage collector to
+    walk: with many results in memory that walk costs more than grading.
     """
     emitter = _Emitter(checked, tz)
     body = _body(emitter)
@@ -354,14 +358,19 @@ def generate(
     unpack = [
         f"({''.join(f'f{i}, ' for i in range(len(facts)))}) = values",
         f"({bounds}{',' if bounds else ''}) = bounds",
+        "m = 0",
+        *(
+            f"if f{i} is None: m |= {1 << i}"
+            for i, fact in enumerate(facts)
+            if fact.default is None
+        ),
     ]
     lines = [
         f"def _factory(M, date, {params}{readers}):",
         "    def evaluate(values, today, now, bounds):",
         *("        " + line for line in [*unpack, *body]),
         "    def grade(facts, today, now, bounds):",
-        *("        " + line for line in [*reader, *unpack, *body[:-1]]),
-        f"        {body[-1]}, values",
+        *("        " + line for line in [*reader, *unpack, *body]),
         "    return evaluate, grade",
     ]
     source = "\n".join(lines) + "\n"
@@ -432,7 +441,7 @@ def _body(emitter: _Emitter) -> list[str]:
     lines += _overrides(emitter)
     lines += _routes(emitter)
     outcomes = "".join(f"o{i}, " for i in range(len(policy.criteria)))
-    lines.append(f"return s, T, X, E, R, ({outcomes})")
+    lines.append(f"return s, T, X, E, R, ({outcomes}), m")
     return lines
 
 

@@ -261,7 +261,7 @@ class CompiledPolicy:
         if outcome is None:  # loosely named fields, or a value to reject
             values = self.coerce(*self._from_mapping(facts))
             return self.grade_values(values, resolved, id)
-        return self._ledger.result(outcome, outcome[6], resolved, id, self.ref)
+        return self._ledger.result(outcome, resolved, id, self.ref)
 
     def grade_many(
         self,
@@ -295,7 +295,7 @@ class CompiledPolicy:
         """Grade already-typed fact values (the output of `coerce`)."""
         bounds = self._bounds(as_of)
         outcome = self._generated.function(values, as_of.today, as_of.now, bounds)
-        return self._ledger.result(outcome, values, as_of, id, self.ref)
+        return self._ledger.result(outcome, as_of, id, self.ref)
 
     def result_from(
         self,
@@ -306,12 +306,13 @@ class CompiledPolicy:
     ) -> GradeResult:
         """The result of an outcome worked out elsewhere (the columnar engine).
 
-        `outcome` is what the generated evaluator returns: the score in units
-        (`units`), tier index, override slot (-1 for none), whether excluded,
-        the routes that matched and the branch each criterion took; `values`
-        need only be None where a fact is missing.
+        `outcome` is what the generated evaluator returns, without its last
+        item: the score in units (`units`), tier index, override slot (-1 for
+        none), whether excluded, the routes that matched and the branch each
+        criterion took; `values` need only be None where a fact is missing.
         """
-        return self._ledger.result(tuple(outcome), values, as_of, id, self.ref)
+        missing = sum(1 << i for i, v in enumerate(values) if v is None)
+        return self._ledger.result((*outcome[:6], missing), as_of, id, self.ref)
 
     def units(self, score: Decimal) -> int:
         """A score in the evaluator's exact integer units."""
@@ -371,15 +372,10 @@ class _Ledger:
         ]
 
     def result(
-        self,
-        outcome: tuple[Any, ...],
-        values: Sequence[Any],
-        as_of: AsOf,
-        id: str | None,
-        ref: PolicyRef,
+        self, outcome: tuple[Any, ...], as_of: AsOf, id: str | None, ref: PolicyRef
     ) -> GradeResult:
         """The result of an evaluator's outcome; the explanation waits until read."""
-        units, tier_index, slot, excluded, routes, branches = outcome[:6]
+        units, tier_index, slot, excluded, routes, branches, missing = outcome
         score = self.scores.get(units)
         if score is None:
             score = self._score(units)
@@ -389,7 +385,7 @@ class _Ledger:
         return assemble(
             self,
             branches,
-            values,
+            missing,
             id,
             None if excluded else self.tiers[tier_index],
             score,
@@ -421,12 +417,14 @@ class _Ledger:
     # ---- the explanation, built when a result is first asked for -----------
 
     def contributions(
-        self, branches: tuple[int, ...], values: Sequence[Any]
+        self, branches: tuple[int, ...], missing: int
     ) -> tuple[Contribution, ...]:
-        return tuple(c.contribution(b, values) for c, b in zip(self.criteria, branches))
+        return tuple(
+            c.contribution(b, missing) for c, b in zip(self.criteria, branches)
+        )
 
-    def missing(self, values: Sequence[Any]) -> tuple[str, ...]:
-        return tuple(n for n, v in zip(self.fact_names, values) if v is None)
+    def missing(self, missing: int) -> tuple[str, ...]:
+        return tuple(n for i, n in enumerate(self.fact_names) if missing >> i & 1)
 
     def reason(
         self, parts: tuple[Contribution, ...], override: AppliedOverride | None
@@ -481,12 +479,14 @@ class _CriterionLedger:
             )
         self.missing_index = len(self.outcomes) - 1
 
-    def contribution(self, outcome: int, values: Sequence[Any]) -> Contribution:
+    def contribution(self, outcome: int, missing: int) -> Contribution:
+        """The contribution of `outcome` for an account lacking the facts of
+        the bit mask `missing`."""
         part = self.outcomes[outcome]
         if outcome != self.missing_index:
             return part
-        missing = tuple(self.names[i] for i in self.reads if values[i] is None)
-        return part.model_copy(update={"missing": missing})
+        lacking = tuple(self.names[i] for i in self.reads if missing >> i & 1)
+        return part.model_copy(update={"missing": lacking})
 
 
 def _source_text(span: ast.Span, lines: list[str]) -> str:

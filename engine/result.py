@@ -9,7 +9,6 @@ the policy.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal, Protocol
@@ -89,10 +88,10 @@ class Explainer(Protocol):
     """What builds a grade's explanation when it is first asked for."""
 
     def contributions(
-        self, branches: tuple[int, ...], values: Sequence[Any]
+        self, branches: tuple[int, ...], missing: int
     ) -> tuple[Contribution, ...]: ...
 
-    def missing(self, values: Sequence[Any]) -> tuple[str, ...]: ...
+    def missing(self, missing: int) -> tuple[str, ...]: ...
 
     def reason(
         self, parts: tuple[Contribution, ...], override: AppliedOverride | None
@@ -124,15 +123,15 @@ class GradeResult(_Model):
     @cached_property
     def contributions(self) -> tuple[Contribution, ...]:
         """Each criterion's share of the score, in the policy's order."""
-        explainer, branches, values = self._explanation()
-        return explainer.contributions(branches, values)
+        explainer, branches, missing = self._explanation()
+        return explainer.contributions(branches, missing)
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def missing(self) -> tuple[str, ...]:
         """The facts the account lacks, in the policy's order."""
-        explainer, _, values = self._explanation()
-        return explainer.missing(values)
+        explainer, _, missing = self._explanation()
+        return explainer.missing(missing)
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
@@ -141,7 +140,7 @@ class GradeResult(_Model):
         explainer, _, _ = self._explanation()
         return explainer.reason(self.contributions, self.override)
 
-    def _explanation(self) -> tuple[Explainer, tuple[int, ...], Sequence[Any]]:
+    def _explanation(self) -> tuple[Explainer, tuple[int, ...], int]:
         found = self.__dict__
         if _WHY[0] not in found:
             raise TypeError("this GradeResult was not made by a policy: no explanation")
@@ -186,14 +185,14 @@ class GradeResult(_Model):
         return copied
 
 
-_WHY = ("_explainer", "_branches", "_values")
+_WHY = ("_explainer", "_branches", "_missing")  # see `assemble`
 _ALL_FIELDS = set(GradeResult.model_fields)
 
 
 def assemble(
     explainer: Explainer,
     branches: tuple[int, ...],
-    values: Sequence[Any],
+    missing: int,
     id: str | None,
     tier: str | None,
     score: Decimal,
@@ -220,7 +219,7 @@ def assemble(
         "as_of": as_of,
         "_explainer": explainer,
         "_branches": branches,
-        "_values": values,
+        "_missing": missing,
     }
     _set(result, "__dict__", fields)
     _set(result, "__pydantic_fields_set__", _ALL_FIELDS)
