@@ -59,7 +59,7 @@ from tierwise.engine.result import (
 )
 
 BINDINGS_KEPT = 64  # record shapes whose field binding is remembered
-EXPLANATIONS_KEPT = 4096  # distinct scores and route sets remembered
+OUTCOMES_KEPT = 4096  # distinct scores and route sets remembered
 
 
 class RecordError(TierwiseError):
@@ -335,11 +335,12 @@ class CompiledPolicy:
 
 
 class _Ledger:
-    """Builds the explanation of a grade from the evaluator's raw outcome.
+    """Turns the evaluator's raw outcome into a `GradeResult`.
 
-    Everything that does not depend on the account (each branch's contribution,
-    condition text and line) is built once; per account only the missing facts
-    and the actions are looked up.
+    Per account it only looks up the score, tier and actions; the explanation
+    is built from the branches and the missing-facts mask when a caller first
+    reads it. Everything that does not depend on the account (each branch's
+    contribution, condition text and line) is built once, here.
     """
 
     def __init__(self, checked: CheckedPolicy, source: str):
@@ -404,13 +405,13 @@ class _Ledger:
             if value == value.to_integral_value()
             else value.normalize()
         )
-        if len(self.scores) < EXPLANATIONS_KEPT:
+        if len(self.scores) < OUTCOMES_KEPT:
             self.scores[units] = value
         return value
 
     def _routed(self, routes: tuple[int, ...]) -> tuple[Action, ...]:
         actions = tuple(action for r in routes for action in self.actions[r])
-        if len(self.routed) < EXPLANATIONS_KEPT:
+        if len(self.routed) < OUTCOMES_KEPT:
             self.routed[routes] = actions
         return actions
 
