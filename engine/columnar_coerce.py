@@ -296,8 +296,9 @@ class Coercion:
             return _scaled(value, scale_of(fact))
         if fact.kind == "datetime":
             return micros(value), True
-        if fact.kind == "list":
-            return (fact.split_on or ",").join(sorted(value)), True
+        if fact.kind == "list":  # an item holding the separator would read as two
+            separator = fact.split_on or ","
+            return separator.join(sorted(value)), all(separator not in k for k in value)
         return value, True
 
     def _local_dates(

@@ -313,11 +313,30 @@ def _number_parser(kind: str, d: Dialect) -> tuple[list[dict[str, Column]], Pars
 def _in_range(number: CE, text: CE, d: Dialect) -> CE:
     """Python's limit (10^-40 to 10^41), or the dialect's decimal places."""
     if d.number_scale is not None:
-        places = rf"^[+-]?[0-9]*\.[0-9]{{{d.number_scale}}}[0-9]*[1-9][0-9]*$"
-        return ~d.matches(text, places)
+        return _places(text, d) <= d.number_scale
     size = sa.func.abs(number)
     small, large = d.number(Decimal("1e-40")), d.number(Decimal("1e41"))
     return sa.or_(number == d.number(0), sa.and_(size >= small, size < large))
+
+
+def _places(text: CE, d: Dialect) -> CE:
+    """The decimal places a number written as `text` needs, whether plain
+    (0.00000000001) or with an exponent (1e-11, 2.50E-12), so that a value a
+    cast would round is rejected instead. Zero needs none. `text` is a
+    `PLAIN_NUMBER` without a `HUGE_EXPONENT` (otherwise the number is NULL)."""
+    mantissa = d.group(text, r"^[+-]?([0-9]*\.?[0-9]*)", 1)
+    fraction = d.group(mantissa, r"\.([0-9]*)$", 1)
+    digits = sa.func.replace(mantissa, _lit("."), _lit(""))
+    significant = sa.func.rtrim(digits, _lit("0"))
+    zeros = sa.func.length(digits) - sa.func.length(significant)
+    exponent = sa.func.coalesce(
+        sa.cast(
+            sa.func.nullif(d.group(text, r"[eE]([+-]?[0-9]+)$", 1), ""), sa.Integer
+        ),
+        0,
+    )
+    places = sa.func.length(fraction) - zeros - exponent
+    return sa.case((significant == _lit(""), 0), else_=places)
 
 
 def _out_of_range(d: Dialect) -> str:

@@ -762,6 +762,19 @@ def test_json_lines_grade_the_same(tmp_path: Path) -> None:
     assert_same(policy, path, "2026-12-01")
 
 
+def test_a_list_item_holding_the_separator_stays_one_item(tmp_path: Path) -> None:
+    policy = compile_policy(
+        'policy "p" version 1\nfacts\n  l list of text split on ";"\n'
+        'criterion "L" weight 100\n  l contains "foo" => 100\n  otherwise => 10\n'
+        "tiers\n  A from 50\n  B below 50\n"
+    )
+    records = [{"id": "a", "l": ["a;foo"]}, {"id": "b", "l": ["foo", "x"]}]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    got = assert_same(policy, path, "2026-12-01")
+    assert [line.split(",")[1] for line in got.output.splitlines()[1:]] == ["B", "A"]
+
+
 def test_parquet_grades_as_the_same_values_would(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")

@@ -229,3 +229,39 @@ def test_points_columns_are_named_safely(names: list[str], expected: list[str]) 
 def test_score_units_cover_every_decimal_place() -> None:
     policy = compile_policy(POLICY.replace("=> 25", "=> 33.3"))
     assert score_scale(policy.checked.policy) == 2  # 40 * 33.3 / 100 = 13.32
+
+
+def test_duckdb_rejects_a_number_its_decimals_would_round(tmp_path: Path) -> None:
+    """DuckDB keeps 10 decimal places: a value needing more is rejected, not
+    rounded to zero, however it is written."""
+    policy = compile_policy(
+        'policy "p" version 1\nfacts\n  x number\ncriterion "X" weight 100\n'
+        "  x > 0 => 100\n  otherwise => 0\ntiers\n  A from 50\n  B below 50\n"
+    )
+    needs_more = ["1e-11", "2.5E-12", "1.50e-10", "0.00000000001", "1e-999"]
+    fits = ["1e-10", "100e-12", "1.5e3", "0e-20", "1,234.5", "-3e-10"]
+    url = f"duckdb:///{tmp_path / 'n.duckdb'}"
+    table = sa.Table(
+        "n", sa.MetaData(), sa.Column("id", sa.Text), sa.Column("x", sa.Text)
+    )
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        table.create(connection)
+        connection.execute(
+            table.insert(), [{"id": v, "x": v} for v in needs_more + fits]
+        )
+    engine.dispose()
+    found: list[Any] = []
+    grade_in_database(policy, url, "n", as_of="2026-12-01", on_result=found.append)
+    rejected = {r.id: r.reason for r in found if r.rejected}
+    assert sorted(rejected) == sorted(needs_more)
+    assert all("out of range for a number in duckdb" in r for r in rejected.values())
+    tiers = {r.id: r.tier for r in found if not r.rejected}
+    assert tiers == {
+        "1e-10": "A",
+        "100e-12": "A",
+        "1.5e3": "A",
+        "0e-20": "B",
+        "1,234.5": "A",
+        "-3e-10": "B",
+    }
