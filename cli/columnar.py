@@ -2,7 +2,8 @@
 
 `choose_engine` picks the per-account engine ("rows") for small inputs and
 the columnar one ("columns", `engine/columnar.py`) for large files;
-`--engine rows|columns` forces either. `run_columnar` is the worker that
+`--engine rows|columns` forces either; Parquet is read by the columnar engine
+only. `run_columnar` is the worker that
 grades with the columnar engine from the same `GradeOptions` as
 `cli/grade.py`, writing the same CSV output and rejects; it refuses the
 options only the per-account engine supports (an audit file, the audit
@@ -50,14 +51,15 @@ def choose_engine(
     if forced is not None and forced not in ENGINES:
         raise TierwiseError(f"unknown engine '{forced}' (use rows or columns)")
     refusal = columnar_refusal(options) if options is not None else None
-    if forced == "columns":
-        if refusal is not None:
-            raise TierwiseError(f"--engine columns cannot {refusal}")
-        if not columnar_available():
+    given = options.input_format if options is not None else None
+    if given == "parquet" or (given is None and path.lower().endswith(".parquet")):
+        if forced == "rows":
             raise TierwiseError(
-                "--engine columns needs polars: pip install 'tierwise[columnar]'"
+                "--engine rows cannot read Parquet: use --engine columns"
             )
-        return "columns"
+        return _columns("Parquet input (read by the columnar engine only)", refusal)
+    if forced == "columns":
+        return _columns("--engine columns", refusal)
     if forced == "rows" or refusal is not None or not columnar_available():
         return "rows"
     try:
@@ -65,6 +67,15 @@ def choose_engine(
     except OSError:
         return "rows"  # the per-account reader reports a missing file
     return "columns" if size >= COLUMNS_FROM_BYTES else "rows"
+
+
+def _columns(why: str, refusal: str | None) -> Engine:
+    """The columnar engine where nothing else will do (`why`), if it can."""
+    if refusal is not None:
+        raise TierwiseError(f"{why} cannot {refusal}")
+    if not columnar_available():
+        raise TierwiseError(f"{why} needs polars: pip install 'tierwise[columnar]'")
+    return "columns"
 
 
 def columnar_refusal(options: GradeOptions) -> str | None:

@@ -99,7 +99,7 @@ class GradeOptions:
 @click.option("--as-of", help="Grade as of this date or instant (default: now).")
 @click.option(
     "--input-format",
-    type=click.Choice(["csv", "json", "jsonl"]),
+    type=click.Choice(["csv", "json", "jsonl", "parquet"]),
     help="Format of --input (default: from its extension).",
 )
 @click.option(

@@ -646,7 +646,7 @@ def parquet_batches(
         import pyarrow.parquet as pq
     except ImportError:
         raise InputError(
-            "reading Parquet needs pyarrow: pip install 'tierwise[columnar]'"
+            "reading Parquet needs pyarrow: pip install 'tierwise[parquet]'"
         ) from None
     try:
         handle = pq.ParquetFile(path)

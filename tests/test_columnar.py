@@ -29,6 +29,7 @@ pl = pytest.importorskip("polars")
 
 from tierwise.cli.columnar import choose_engine, run_columnar  # noqa: E402
 from tierwise.cli.grade import GradeOptions, _output_writer  # noqa: E402
+from tierwise.cli.main import main  # noqa: E402
 from tierwise.dsl.errors import InputError, TierwiseError  # noqa: E402
 from tierwise.engine.columnar import grade_file_columnar  # noqa: E402
 from tierwise.engine.policy import CompiledPolicy, compile_policy, load_policy  # noqa: E402
@@ -1018,6 +1019,38 @@ def test_choose_engine_refuses_what_columns_cannot_do(tmp_path: Path) -> None:
         choose_engine("in.csv", "columns", options)
     with pytest.raises(TierwiseError, match="unknown engine"):
         choose_engine("in.csv", "gpu")
+
+
+def test_parquet_is_read_by_the_columnar_engine_whatever_its_size(
+    tmp_path: Path,
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow")
+    path = tmp_path / "small.parquet"
+    pq.write_table(pa.table({"id": ["a"], "employees": [5000]}), path)
+    assert choose_engine(str(path), None) == "columns"
+    with pytest.raises(TierwiseError, match="--engine rows cannot read Parquet"):
+        choose_engine(str(path), "rows")
+    policy = tmp_path / "p.grade"
+    policy.write_text(
+        'policy "p" version 1\nfacts\n  employees int\ncriterion "S" weight 100\n'
+        "  employees >= 1000 => 100\n  otherwise => 0\ntiers\n  A from 50\n"
+        "  B below 50\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["grade", str(policy), "--input", str(path), "--as-of", "2026-12-01"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == ["a,A,100,S +100,"]
+    audit = ["--audit", str(tmp_path / "audit.jsonl")]
+    refused = CliRunner().invoke(
+        main, ["grade", str(policy), "--input", str(path), *audit]
+    )
+    assert refused.exit_code != 0
+    assert "Parquet input (read by the columnar engine only) cannot write an audit" in (
+        refused.output
+    )
 
 
 def test_docstring_example_runs() -> None:
