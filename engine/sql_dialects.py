@@ -575,7 +575,9 @@ class DuckDBDialect(Dialect):
         SQLAlchemy 2.1 queries `pg_catalog.pg_collation`, which DuckDB lacks."""
         query = sa.text(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = :table AND (:schema IS NULL OR table_schema = :schema) "
+            "WHERE table_name = :table "
+            "AND table_schema = coalesce(:schema, current_schema()) "
+            "AND table_catalog = current_database() "
             "ORDER BY ordinal_position"
         )
         rows = connection.execute(query, {"table": table, "schema": schema})

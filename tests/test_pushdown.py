@@ -265,3 +265,23 @@ def test_duckdb_rejects_a_number_its_decimals_would_round(tmp_path: Path) -> Non
         "1,234.5": "A",
         "-3e-10": "B",
     }
+
+
+def test_duckdb_reads_the_table_of_the_current_schema_only(tmp_path: Path) -> None:
+    database = tmp_path / "two.duckdb"
+    _load(f"duckdb:///{database}", "accounts")
+    engine = sa.create_engine(f"duckdb:///{database}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE SCHEMA other"))
+        connection.execute(sa.text("CREATE TABLE other.accounts (id TEXT, x TEXT)"))
+    engine.dispose()
+    found: list[Any] = []
+    summary = grade_in_database(
+        compile_policy(POLICY),
+        str(database),
+        "accounts",
+        as_of="2026-12-01",
+        on_result=found.append,
+    )
+    assert (summary.read, summary.rejected) == (4, 1)
+    assert [r.id for r in found] == ["acme", "bolt", "core", "dyna"]
