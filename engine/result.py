@@ -13,7 +13,15 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    computed_field,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 
 class _Model(BaseModel):
@@ -104,7 +112,8 @@ class GradeResult(_Model):
     `contributions`, `missing` and `reason` are the explanation: built the
     first time they are read (or serialized), from the branches the account
     took, so that a caller who wants only the tier does not pay for them.
-    Results are made by the engine (`CompiledPolicy.grade`), not by hand.
+    Results are made by the engine (`CompiledPolicy.grade`), not by hand; one
+    read back from its own `model_dump` (or JSON) keeps the explanation dumped.
     """
 
     id: str | None
@@ -139,6 +148,22 @@ class GradeResult(_Model):
         """A short reason, the kind a CRM field can show."""
         explainer, _, _ = self._explanation()
         return explainer.reason(self.contributions, self.override)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _explained(cls, data: Any, handler: Any) -> GradeResult:
+        """A result read back from its own `model_dump` keeps its explanation:
+        the computed fields are taken as given, not recomputed."""
+        given: dict[str, Any] = {}
+        if isinstance(data, dict) and _EXPLANATION.keys() & data.keys():
+            data = dict(data)
+            given = {
+                name: _validated(name, data.pop(name))
+                for name in _EXPLANATION.keys() & data.keys()
+            }
+        result: GradeResult = handler(data)
+        result.__dict__.update(given)
+        return result
 
     def _explanation(self) -> tuple[Explainer, tuple[int, ...], int]:
         found = self.__dict__
@@ -186,6 +211,29 @@ class GradeResult(_Model):
 
 
 _WHY = ("_explainer", "_branches", "_missing")  # see `assemble`
+_EXPLANATION: dict[str, TypeAdapter[Any]] = {
+    "contributions": TypeAdapter(tuple[Contribution, ...]),
+    "missing": TypeAdapter(tuple[str, ...]),
+    "reason": TypeAdapter(str),
+}
+
+
+def _validated(name: str, value: Any) -> Any:
+    """`value` as the explanation field `name`, or an error located at it."""
+    try:
+        return _EXPLANATION[name].validate_python(value)
+    except ValidationError as exc:
+        details = []
+        for error in exc.errors():
+            detail = InitErrorDetails(
+                type=error["type"], loc=(name, *error["loc"]), input=error["input"]
+            )
+            if "ctx" in error:
+                detail["ctx"] = error["ctx"]
+            details.append(detail)
+        raise ValidationError.from_exception_data("GradeResult", details) from None
+
+
 _ALL_FIELDS = set(GradeResult.model_fields)
 
 

@@ -181,6 +181,21 @@ def test_a_result_dumps_copies_and_pickles_with_its_explanation(
     assert result != policy.grade(ACCOUNTS[0], as_of=AS_OF)
 
 
+def test_a_result_reads_back_from_its_dump_with_its_explanation(
+    policy: CompiledPolicy,
+) -> None:
+    result = policy.grade(ACCOUNTS[2], as_of=AS_OF)
+    for restored in (
+        GradeResult.model_validate(result.model_dump()),
+        GradeResult.model_validate_json(result.model_dump_json()),
+    ):
+        assert restored == result
+        assert restored.missing == ("employees", "tools")
+        assert restored.contributions == result.contributions
+    with pytest.raises(ValueError, match="contributions"):
+        GradeResult.model_validate({**result.model_dump(), "contributions": [1]})
+
+
 def test_the_fast_result_is_what_pydantic_would_build(policy: CompiledPolicy) -> None:
     result = policy.grade(ACCOUNTS[1], as_of=AS_OF)
     fields = {name: getattr(result, name) for name in GradeResult.model_fields}
