@@ -226,12 +226,16 @@ def _list_keys(d: Dialect, fact: ast.FactDecl, value: CE, step: Any) -> CE | Non
 def _id_column(source: sa.Table, id_column: str | None) -> sa.Column[Any]:
     if id_column is None:
         return list(source.columns)[0]
-    if id_column not in source.columns:
-        names = ", ".join(c.name for c in source.columns)
-        raise TierwiseError(
-            f"no column '{id_column}' in table '{source.name}' (it has {names})"
-        )
-    return source.columns[id_column]
+    if id_column in source.columns:
+        return source.columns[id_column]
+    # Case aside, as a file's --id-column is matched (`run.bind_fields`).
+    for column in source.columns:
+        if column.name.casefold() == id_column.casefold():
+            return column
+    names = ", ".join(c.name for c in source.columns)
+    raise TierwiseError(
+        f"no column '{id_column}' in table '{source.name}' (it has {names})"
+    )
 
 
 def _emitter(query: _Query, checked: CheckedPolicy, facts: sa.CTE) -> Emitter:

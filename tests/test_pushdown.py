@@ -201,6 +201,16 @@ def test_missing_table_and_bad_id_column(files: dict[str, str]) -> None:
         grade_in_database(
             policy, files["source"], "accounts", as_of="2026-12-01", id_column="key"
         )
+    found: list[Any] = []
+    grade_in_database(
+        policy,
+        files["source"],
+        "accounts",
+        as_of="2026-12-01",
+        id_column="COUNTRY",  # case aside, as in a file
+        on_result=found.append,
+    )
+    assert [r.id for r in found] == ["Canada", "France", "Canada", "united states"]
 
 
 def test_a_dialect_without_sql_for_a_construct_says_which() -> None:
