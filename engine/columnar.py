@@ -80,7 +80,6 @@ from tierwise.engine.columnar_read import (
     IDENT,
     LINE,
     PROBLEM,
-    Binding,
     CsvSource,
     RawBatch,
     RecordBatcher,
@@ -229,7 +228,7 @@ def open_source(
             id_field=id_column,
             block_bytes=block_bytes,
         )
-        return Source(csv_source.batches, lambda: _csv_unread(csv_source.binding))
+        return Source(csv_source.batches, csv_source.unread)
     reader = RecordReader(path, format=kind, encoding=encoding, delimiter=delimiter)
     batcher = RecordBatcher(policy, id_column)
     return Source(
@@ -240,10 +239,6 @@ def open_source(
 
 def _check_exists(path: Path) -> None:
     RecordReader(path, format="csv")  # the per-account reader's checks and messages
-
-
-def _csv_unread(binding: Binding | None) -> list[str]:
-    return list(binding.unread) if binding is not None else []
 
 
 # ---- grading a batch ---------------------------------------------------------------

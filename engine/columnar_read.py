@@ -119,6 +119,15 @@ class CsvSource:
         self.block_bytes = block_bytes
         self.binding: Binding | None = None
         self.fallback_from: int | None = None  # record count where blocks gave up
+        self._fallback_batcher: RecordBatcher | None = None
+
+    def unread(self) -> list[str]:
+        """The policy's columns the file lacks, whichever reader saw its header."""
+        if self.binding is not None:
+            return list(self.binding.unread)
+        if self._fallback_batcher is not None:
+            return list(self._fallback_batcher.unread)
+        return []
 
     def batches(self) -> Iterator[RawBatch]:
         stream = _Utf8Stream(self.path, self.encoding, self.block_bytes)
@@ -179,6 +188,7 @@ class CsvSource:
             self.path, format="csv", encoding=self.encoding, delimiter=self.delimiter
         )
         batcher = RecordBatcher(self.policy, self.id_field, started=done > 0)
+        self._fallback_batcher = batcher
         yield from record_batches(reader, batcher, BATCH_ROWS, skip=done)
 
 

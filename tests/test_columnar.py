@@ -383,6 +383,7 @@ LAYOUTS: list[tuple[str, bytes]] = [
     ("stray-quote", b'id,a,b\nx,12,y"es\ny,3,no\n'),
     ("text-after-quote", b'id,a,b\nx,12,"ye"s\ny,3,no\n'),
     ("unclosed-quote", b'id,a,b\nx,12,yes\ny,3,"no\n'),
+    ("unclosed-quote-missing-column", b'id,a\nx,12\ny,"3\n'),
     ("nul-byte", b"id,a,b\nx,12,y\x00es\ny,3,no\n"),
     ("bom", codecs.BOM_UTF8 + b"id,a,b\nx,12,yes\n"),
     ("header-spaces", b" id , A ,b\nx,12,yes\n"),
