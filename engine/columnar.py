@@ -119,8 +119,9 @@ def grade_file_columnar(
 ) -> RunSummary:
     """Grade every record of `input` and write the graded CSV to `output`.
 
-    `output` and `rejects` are paths or open text streams (`rejects` may also
-    be a function given each `Rejected`); `explain` adds one column per
+    `output` is a path or an open text stream; `rejects` is a path (CSV, or
+    JSON lines when it ends in .jsonl or .json) or a function given each
+    `Rejected`. `explain` adds one column per
     criterion with its contribution to the score. `format` is csv, jsonl,
     json or parquet (default: from the extension).
     """

@@ -445,10 +445,6 @@ def _body(emitter: _Emitter) -> list[str]:
     return lines
 
 
-def outcome_count(criterion: ast.Criterion) -> int:
-    return sum(1 for b in criterion.branches if b.kind == "when")
-
-
 def contributions(criterion: ast.Criterion) -> tuple[Decimal, ...]:
     """Each outcome's share of the score: the `when` branches, otherwise, missing."""
     points = [b.points for b in criterion.branches if b.kind == "when"]

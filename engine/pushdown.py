@@ -424,11 +424,6 @@ def _create(
     return target
 
 
-def engine_names() -> tuple[str, ...]:
-    """Databases tierwise writes SQL for (others need a `Dialect`)."""
-    return ("postgresql", "duckdb", "sqlite")
-
-
 __all__ = [
     "PushedResult",
     "PushdownSummary",

@@ -46,7 +46,9 @@ shows rather than hides (`tests/test_conformance.py`):
 - Dates. SQL reads `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]]` with an
   optional `Z` or `+HH[:MM]` offset, and `format` codes %Y %y %m %d %H %M %S
   %b %B; other ISO 8601 forms Python accepts (`20200101`, week dates,
-  `T10` alone) are rejected in SQL.
+  `T10` alone) are rejected in SQL. An instant at the edge of the calendar
+  that Python cannot move to UTC (`9999-12-31T23:59:59-12:00`) is rejected
+  per account and read in SQL.
 """
 
 from __future__ import annotations
