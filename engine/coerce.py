@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -318,3 +318,24 @@ def _enum_converter(values: tuple[str, ...]) -> Coercer:
         return key
 
     return convert
+
+
+def bind_facts(
+    facts: Sequence[ast.FactDecl], header: Sequence[str]
+) -> list[int | None]:
+    """Which position of `header` each fact reads (None: no such column).
+
+    A fact's column is matched exactly first, then ignoring case and
+    surrounding spaces; a fact without `from` also matches its own name.
+    """
+    exact = {name: i for i, name in enumerate(header)}
+    loose = {normalize_text(name): i for i, name in reversed(list(enumerate(header)))}
+    positions: list[int | None] = []
+    for fact in facts:
+        wanted = ([fact.source] if fact.source else []) + [fact.name]
+        found = next((exact[w] for w in wanted if w in exact), None)
+        if found is None:
+            keys = [normalize_text(w) for w in wanted]
+            found = next((loose[k] for k in keys if k in loose), None)
+        positions.append(found)
+    return positions

@@ -35,9 +35,8 @@ from tierwise.dsl.check import CheckedPolicy, check_source
 from tierwise.dsl.diagnostics import Diagnostic, source_lines
 from tierwise.dsl.errors import PolicyError, TierwiseError
 from tierwise.dsl.files import read_policy
-from tierwise.dsl.typecheck import normalize_text
 from tierwise.engine import runtime
-from tierwise.engine.coerce import BadValue, make_coercer, time_zone
+from tierwise.engine.coerce import BadValue, bind_facts, make_coercer, time_zone
 from tierwise.engine.compile import (
     Generated,
     OverrideSlot,
@@ -170,26 +169,7 @@ class CompiledPolicy:
         A fact's column is matched exactly first, then ignoring case and
         surrounding spaces; a fact without `from` also matches its own name.
         """
-        exact = {name: i for i, name in enumerate(header)}
-        loose = {
-            normalize_text(name): i for i, name in reversed(list(enumerate(header)))
-        }
-        positions: list[int | None] = []
-        for fact in self.facts:
-            wanted = [fact.source] if fact.source else []
-            wanted.append(fact.name)
-            found = next((exact[w] for w in wanted if w in exact), None)
-            if found is None:
-                found = next(
-                    (
-                        loose[normalize_text(w)]
-                        for w in wanted
-                        if normalize_text(w) in loose
-                    ),
-                    None,
-                )
-            positions.append(found)
-        return positions
+        return bind_facts(self.facts, header)
 
     def coerce(self, raw: Sequence[Any], names: Sequence[str]) -> tuple[Any, ...]:
         """Typed values from raw ones aligned with `self.facts`.

@@ -50,12 +50,12 @@ import sqlalchemy as sa
 from tierwise.dsl import ast
 from tierwise.dsl.check import CheckedPolicy
 from tierwise.dsl.errors import TierwiseError
-from tierwise.engine.coerce import time_zone
+from tierwise.engine.coerce import bind_facts, time_zone
 from tierwise.engine.compile import contributions, override_slots, score_scale
 from tierwise.engine.policy import AsOf
 from tierwise.engine.sql_conditions import Emitter
 from tierwise.engine.sql_dialects import CE, Dialect
-from tierwise.engine.sql_facts import STEPS, Cols, FactPlan, bind_columns, plan_fact
+from tierwise.engine.sql_facts import STEPS, Cols, FactPlan, plan_fact
 
 # The largest score, in units, that every database adds up exactly.
 MAX_UNITS = 2**62
@@ -140,7 +140,7 @@ def compile_query(
     recorded = None
     if record:
         inputs = tuple(c.name for c in source.columns)
-        positions = bind_columns(query.policy.facts, list(inputs))
+        positions = bind_facts(query.policy.facts, list(inputs))
         read = tuple(inputs[p] if p is not None else None for p in positions)
         recorded = RecordColumns(inputs, read)
     return CompiledQuery(select, scale, points, branches, unread, as_of.label, recorded)
@@ -154,7 +154,7 @@ def _facts_cte(
     if not columns:
         raise TierwiseError(f"table '{source.name}' has no columns")
     ident = query.dialect.strip(sa.cast(_id_column(source, id_column), sa.Text()))
-    positions = bind_columns(query.policy.facts, list(columns))
+    positions = bind_facts(query.policy.facts, list(columns))
     tz = time_zone(query.policy.time_zone)
     plans: dict[str, FactPlan] = {}
     unread: list[str] = []

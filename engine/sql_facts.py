@@ -4,7 +4,7 @@
 when the column's type already holds the fact's kind (numbers, dates,
 booleans), else from its text with the policy's missing rules (NULL, blank,
 `no value` spellings) and the same reading as the per-account engine
-(`engine/coerce.py`). `bind_columns` picks each fact's column.
+(`engine/coerce.py`). `coerce.bind_facts` picks each fact's column.
 
 A fact read from text goes through up to four steps before the query's
 `facts` step, each a CTE that adds columns named `<fact>__<what>` and keeps
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,24 +32,6 @@ from tierwise.dsl.typecheck import normalize_text
 from tierwise.dsl.types import FALSE_WORDS, TRUE_WORDS
 from tierwise.engine.coerce import make_coercer
 from tierwise.engine.sql_dialects import CE, Dialect, ws_class
-
-
-def bind_columns(
-    facts: Sequence[ast.FactDecl], header: Sequence[str]
-) -> list[int | None]:
-    """Which column each fact reads, by the rules of `CompiledPolicy.bind`."""
-    exact = {name: i for i, name in enumerate(header)}
-    loose = {normalize_text(name): i for i, name in reversed(list(enumerate(header)))}
-    positions: list[int | None] = []
-    for fact in facts:
-        wanted = ([fact.source] if fact.source else []) + [fact.name]
-        found = next((exact[w] for w in wanted if w in exact), None)
-        if found is None:
-            keys = [normalize_text(w) for w in wanted]
-            found = next((loose[k] for k in keys if k in loose), None)
-        positions.append(found)
-    return positions
-
 
 PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 GROUPED_NUMBER = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"
