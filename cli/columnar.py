@@ -18,8 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import click
-
+from tierwise.cli.common import SHOW_REJECTS, echo_rejected
 from tierwise.dsl.errors import TierwiseError
 
 if TYPE_CHECKING:
@@ -32,7 +31,6 @@ ENGINES = ("rows", "columns")
 # Below this size the per-account engine starts and finishes sooner (polars'
 # start-up and the per-batch planning are not worth it for a few thousand rows).
 COLUMNS_FROM_BYTES = 16 * 1024 * 1024
-SHOW_REJECTS = 10  # rejects echoed to stderr when there is no --rejects file
 
 
 def columnar_available() -> bool:
@@ -129,11 +127,5 @@ class _EchoRejects:
 
     def __call__(self, rejected: Rejected) -> None:
         self.shown += 1
-        if self.shown > SHOW_REJECTS:
-            return
-        for p in rejected.problems:
-            where = f"line {rejected.line}" + (
-                f" ({rejected.id})" if rejected.id else ""
-            )
-            field = f"{p.field} = {p.value!r}: " if p.field else ""
-            click.echo(f"rejected {where}: {field}{p.reason}", err=True)
+        if self.shown <= SHOW_REJECTS:
+            echo_rejected(rejected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,7 +17,11 @@ from tierwise.dsl.diagnostics import (
 )
 from tierwise.dsl.errors import PolicyError, TierwiseError
 
+if TYPE_CHECKING:
+    from tierwise.engine.result import Rejected
+
 POLICY_SUFFIX = ".grade"
+SHOW_REJECTS = 10  # rejects echoed to stderr when there is no --rejects file
 
 
 def policy_files(paths: Iterable[str]) -> list[Path]:
@@ -58,3 +63,11 @@ def print_policy_error(exc: PolicyError) -> None:
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def echo_rejected(rejected: Rejected) -> None:
+    """A rejected record on stderr: its line, id, and each field's problem."""
+    where = f"line {rejected.line}" + (f" ({rejected.id})" if rejected.id else "")
+    for p in rejected.problems:
+        field = f"{p.field} = {p.value!r}: " if p.field else ""
+        click.echo(f"rejected {where}: {field}{p.reason}", err=True)

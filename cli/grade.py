@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from tierwise.cli.columnar import choose_engine, run_columnar
-from tierwise.cli.common import plural
+from tierwise.cli.common import SHOW_REJECTS, echo_rejected, plural
 from tierwise.cli.db import StoredRun, finish_recording, open_recorder, print_stored
 from tierwise.cli.pushdown import PushdownOptions, pushdown_options, run_pushdown
 
@@ -25,9 +25,7 @@ if TYPE_CHECKING:
     from tierwise.engine.store.recorder import RunRecorder
 
 OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
-REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
 PROGRESS_FROM_BYTES = 1_000_000
-SHOW_REJECTS = 10  # rejects echoed to stderr when there is no --rejects file
 
 
 # Options that mean something for one kind of input only: given with the
@@ -295,12 +293,7 @@ class _Sinks:
             return
         self.unshown += 1
         if self.unshown <= SHOW_REJECTS:
-            for p in rejected.problems:
-                where = f"line {rejected.line}" + (
-                    f" ({rejected.id})" if rejected.id else ""
-                )
-                field = f"{p.field} = {p.value!r}: " if p.field else ""
-                click.echo(f"rejected {where}: {field}{p.reason}", err=True)
+            echo_rejected(rejected)
 
 
 def _output_writer(stream: IO[str], format_: str) -> Any:
@@ -327,25 +320,10 @@ def _output_writer(stream: IO[str], format_: str) -> Any:
 
 
 def _rejects_writer(stack: ExitStack, path: str | None) -> Any:
+    from tierwise.engine.run import rejects_writer
+
     stream = _open(stack, path)
-    if stream is None:
-        return None
-    if path and path.endswith((".jsonl", ".json")):
-
-        def write_json(rejected: Rejected) -> None:
-            stream.write(rejected.model_dump_json() + "\n")
-
-        return write_json
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(REJECT_COLUMNS)
-
-    def write_csv(rejected: Rejected) -> None:
-        for p in rejected.problems:
-            writer.writerow(
-                (rejected.line, rejected.id or "", p.field, p.value, p.reason)
-            )
-
-    return write_csv
+    return None if stream is None else rejects_writer(stream, path or "")
 
 
 def _with_progress(stack: ExitStack, reader: RecordReader) -> Iterator[InputRecord]:

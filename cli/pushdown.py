@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from tierwise.cli.common import plural
+from tierwise.cli.common import SHOW_REJECTS, plural
 from tierwise.cli.db import StoredRun, open_store, print_stored
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from tierwise.engine.pushdown import PushdownSummary, PushedResult
     from tierwise.engine.store.recorder import RunRecorder
 
-SHOW_REJECTS = 10
 OUTPUT_COLUMNS = ("id", "tier", "score", "reason")
 
 

@@ -90,12 +90,11 @@ from tierwise.engine.compile import contributions
 from tierwise.engine.policy import AsOf, CompiledPolicy, RecordError, format_decimal
 from tierwise.engine.readers import RecordReader, detect_format
 from tierwise.engine.result import FieldProblem, GradeResult, Rejected
-from tierwise.engine.run import RunSummary
+from tierwise.engine.run import RunSummary, rejects_writer
 
 logger = logging.getLogger(__name__)
 
 OUTPUT_COLUMNS = ("id", "tier", "score", "reason", "actions")
-REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
 FORMATS = ("csv", "jsonl", "json", "parquet")
 CHECKED = 16  # composed reasons checked against the ledger's, per batch
 KNOWN = 1 << 20  # `__said` texts remembered across batches
@@ -693,25 +692,9 @@ def _sink(stack: ExitStack, output: str | Path | IO[str]) -> Callable[[bytes], A
 def _rejects_sink(
     stack: ExitStack, rejects: str | Path | Callable[[Rejected], None] | None
 ) -> Callable[[Rejected], None]:
-    """Rejects as `tierwise grade --rejects` writes them: CSV, or JSONL by name."""
     if rejects is None:
         return lambda rejected: None
     if callable(rejects):
         return rejects
     stream = stack.enter_context(open(rejects, "w", encoding="utf-8", newline=""))
-    if str(rejects).endswith((".jsonl", ".json")):
-
-        def write_json(rejected: Rejected) -> None:
-            stream.write(rejected.model_dump_json() + "\n")
-
-        return write_json
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(REJECT_COLUMNS)
-
-    def write(rejected: Rejected) -> None:
-        for p in rejected.problems:
-            writer.writerow(
-                (rejected.line, rejected.id or "", p.field, p.value, p.reason)
-            )
-
-    return write
+    return rejects_writer(stream, str(rejects))

@@ -8,6 +8,7 @@ read = graded + excluded + rejected.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import uuid
@@ -15,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from tierwise.dsl.errors import InputError
 from tierwise.engine.policy import AsOf, CompiledPolicy, RecordError, format_decimal
@@ -164,6 +165,31 @@ def _ident(record: InputRecord, position: int | None) -> str | None:
 
 
 # ---- serialising results -----------------------------------------------------------
+
+
+REJECT_COLUMNS = ("line", "id", "field", "value", "reason")
+
+
+def rejects_writer(stream: IO[str], name: str) -> Callable[[Rejected], None]:
+    """Rejects as `tierwise grade --rejects` writes them to the file `name`:
+    one JSON line per record when it ends in .jsonl or .json, else CSV with
+    one row per problem."""
+    if name.endswith((".jsonl", ".json")):
+
+        def write_json(rejected: Rejected) -> None:
+            stream.write(rejected.model_dump_json() + "\n")
+
+        return write_json
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(REJECT_COLUMNS)
+
+    def write_csv(rejected: Rejected) -> None:
+        for p in rejected.problems:
+            writer.writerow(
+                (rejected.line, rejected.id or "", p.field, p.value, p.reason)
+            )
+
+    return write_csv
 
 
 def json_number(value: Decimal) -> int | float | str:
