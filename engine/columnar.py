@@ -403,7 +403,9 @@ class ColumnarGrader:
         if said is None:
             said = self._by_ledger(frame)
         tiers = pl.col(TIER).replace_strict(
-            list(range(len(self.tiers))), self.tiers, return_dtype=pl.String
+            list(range(len(self.tiers))),
+            [_escape(t) for t in self.tiers],
+            return_dtype=pl.String,
         )
         fields = [
             self.quote,

@@ -777,6 +777,19 @@ def test_a_list_item_holding_the_separator_stays_one_item(tmp_path: Path) -> Non
     assert [line.split(",")[1] for line in got.output.splitlines()[1:]] == ["B", "A"]
 
 
+def test_tier_names_are_quoted_as_csv_quotes_them(tmp_path: Path) -> None:
+    policy = compile_policy(
+        'policy "p" version 1\nfacts\n  employees int\ncriterion "Size" weight 100\n'
+        "  employees >= 1000 => 100\n  employees >= 100 => 50\n  otherwise => 0\n"
+        'tiers\n  "Top, 1" from 80\n  "T\\"2" from 40\n  Rest below 40\n'
+    )
+    path = tmp_path / "in.csv"
+    path.write_text("id,employees\na,5000\nb,500\nc,5\n", encoding="utf-8")
+    got = assert_same(policy, path, "2026-12-01")
+    rows = list(csv.reader(io.StringIO(got.output)))
+    assert [row[1] for row in rows[1:]] == ["Top, 1", 'T"2', "Rest"]
+
+
 def test_parquet_grades_as_the_same_values_would(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
