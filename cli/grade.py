@@ -210,6 +210,7 @@ def run_grade(options: GradeOptions) -> tuple[RunSummary, StoredRun | None]:
             on_rejected=sinks.rejected,
             id_field=options.id_column,
             run_id=recorder.run_id if recorder else None,
+            header=reader.format == "csv",
         )
         sinks.run_id = summary.run_id
         stored = finish_recording(recorder, summary) if recorder else None

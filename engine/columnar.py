@@ -230,7 +230,7 @@ def open_source(
         )
         return Source(csv_source.batches, csv_source.unread)
     reader = RecordReader(path, format=kind, encoding=encoding, delimiter=delimiter)
-    batcher = RecordBatcher(policy, id_column)
+    batcher = RecordBatcher(policy, id_column, header=False)  # JSON records
     return Source(
         lambda: record_batches(reader, batcher, batch_size),
         lambda: list(batcher.unread),

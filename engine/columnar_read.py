@@ -41,7 +41,7 @@ from tierwise.engine.readers import (
     detect_encoding,
     locate_decode_error,
 )
-from tierwise.engine.run import RunSummary, bind_fields
+from tierwise.engine.run import RunSummary, bind_fields, unbound
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +81,14 @@ class Binding:
         fields: tuple[str, ...],
         id_field: str | None,
         first: bool,
+        header: bool = True,
     ):
         probe = RunSummary("", "", read=1 if first else 2)
         _, self.positions, self.id_position = bind_fields(
-            policy, fields, id_field, probe
+            policy, fields, id_field, probe, header
         )
         self.fields = fields
-        self.unread = probe.unread_columns
+        self.unread = unbound(policy, self.positions)
         self.names = [
             fields[p] if p is not None else fact.name
             for p, fact in zip(self.positions, policy.facts)
@@ -571,11 +572,16 @@ class RecordBatcher:
     whenever the fields change); `unread` lists the columns no record had."""
 
     def __init__(
-        self, policy: CompiledPolicy, id_field: str | None, started: bool = False
+        self,
+        policy: CompiledPolicy,
+        id_field: str | None,
+        started: bool = False,
+        header: bool = True,
     ):
         self.policy = policy
         self.id_field = id_field
         self.started = started  # records came before this batcher's first
+        self.header = header  # as `bind_fields` takes it
         self.binding: Binding | None = None
         self.unread: list[str] = []
         self._reset()
@@ -593,9 +599,13 @@ class RecordBatcher:
 
     def add(self, record: InputRecord) -> None:
         if self.binding is None or self.binding.fields != record.fields:
-            first = self.binding is None and not self.started
-            self.binding = Binding(self.policy, record.fields, self.id_field, first)
-            self.unread += [c for c in self.binding.unread if c not in self.unread]
+            known = self.binding is not None
+            first = not known and not self.started
+            self.binding = Binding(
+                self.policy, record.fields, self.id_field, first, self.header
+            )
+            missing = self.binding.unread  # keep the columns no record had
+            self.unread = [c for c in self.unread if c in missing] if known else missing
         binding = self.binding
         row = self.rows
         if self.names is None:

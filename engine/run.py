@@ -72,16 +72,18 @@ def grade_records(
     on_rejected: Callable[[Rejected], None],
     id_field: str | None = None,
     run_id: str | None = None,
+    header: bool = True,
 ) -> RunSummary:
     """Grade `records`, handing each outcome to a sink; `run_id` names the run
-    (a new one when None), so that a store recording it can name it first."""
+    (a new one when None), so that a store recording it can name it first;
+    `header`: the records share one header (CSV), as `bind_fields` takes it."""
     summary = RunSummary(run_id or uuid.uuid4().hex, as_of.label)
     summary.tiers.update({tier.name: 0 for tier in policy.checked.policy.tiers})
     binding: tuple[tuple[str, ...], list[int | None], int | None] | None = None
     for record in records:
         summary.read += 1
         if binding is None or binding[0] != record.fields:
-            binding = bind_fields(policy, record.fields, id_field, summary)
+            binding = bind_fields(policy, record.fields, id_field, summary, header)
         _, positions, id_position = binding
         ident = _ident(record, id_position)
         if record.problem is not None:
@@ -128,33 +130,45 @@ def bind_fields(
     fields: tuple[str, ...],
     id_field: str | None,
     summary: RunSummary,
+    header: bool = True,
 ) -> tuple[tuple[str, ...], list[int | None], int | None]:
     """Which field each fact reads and which holds the id, for one header.
 
-    Refuses (`InputError`) an input whose first header has none of the
-    policy's columns or lacks `--id-column`; notes the columns never found in
-    `summary.unread_columns`. Both engines bind headers with this.
+    `header`: the fields are a header every record shares (CSV), not the
+    keys of one record (JSON). Refuses (`InputError`) an input whose header
+    has none of the policy's columns, or whose first record lacks
+    `--id-column`; keeps in `summary.unread_columns` the columns no record
+    bound so far had. Both engines bind fields with this.
     """
     positions = policy.bind(fields)
     first = summary.read == 1
-    if first and fields and policy.facts and all(p is None for p in positions):
-        wanted = ", ".join(f"'{column}'" for column in policy.columns())
-        raise InputError(
-            f"the input has none of the columns the policy reads ({wanted}); "
-            "is it the right file, with the right --delimiter and --encoding?"
-        )
-    for fact, position in zip(policy.facts, positions):
-        column = fact.source or fact.name
-        if position is None and fields and column not in summary.unread_columns:
-            summary.unread_columns.append(column)
+    if first and header and fields and policy.facts:
+        if all(p is None for p in positions):
+            wanted = ", ".join(f"'{column}'" for column in policy.columns())
+            raise InputError(
+                f"the input has none of the columns the policy reads ({wanted}); "
+                "is it the right file, with the right --delimiter and --encoding?"
+            )
+    missing = unbound(policy, positions)
+    unread = summary.unread_columns
+    unread[:] = missing if first else [c for c in unread if c in missing]
     if id_field is None:
         return fields, positions, 0 if fields else None
     folded = [field.casefold() for field in fields]
     if id_field.casefold() in folded:
         return fields, positions, folded.index(id_field.casefold())
-    if first and fields:
+    if first and header and fields:
         raise InputError(f"no column '{id_field}' (--id-column) in the input")
     return fields, positions, None
+
+
+def unbound(policy: CompiledPolicy, positions: list[int | None]) -> list[str]:
+    """The columns of the facts that `positions` (from `policy.bind`) lacks."""
+    return [
+        fact.source or fact.name
+        for fact, position in zip(policy.facts, positions)
+        if position is None
+    ]
 
 
 def _ident(record: InputRecord, position: int | None) -> str | None:

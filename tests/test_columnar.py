@@ -76,6 +76,7 @@ def per_account(
         on_graded=_output_writer(out, "csv"),
         on_rejected=rejects.append,
         id_field=options.get("id_column"),
+        header=reader.format == "csv",
     )
     return Graded(out.getvalue(), rejects, summary)
 
@@ -788,6 +789,31 @@ def test_tier_names_are_quoted_as_csv_quotes_them(tmp_path: Path) -> None:
     got = assert_same(policy, path, "2026-12-01")
     rows = list(csv.reader(io.StringIO(got.output)))
     assert [row[1] for row in rows[1:]] == ["Top, 1", 'T"2', "Rest"]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"id": "a", "n": 5, "t": "x"}, {"id": "b", "n": 5}],
+        [{"id": "a"}, {"id": "b", "n": 5000}],
+        [{"ID": "a", "n": 1}, {"key": "b", "n": 2}],
+    ],
+    ids=["later-lacks-a-key", "first-has-no-fact", "id-key-varies"],
+)
+def test_json_records_each_name_their_own_fields(
+    tmp_path: Path, records: list[dict[str, Any]]
+) -> None:
+    """No header: a record without the policy's keys is not a wrong file, and
+    a column is unread only if no record had it."""
+    policy = compile_policy(READING_POLICY)
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    got = assert_same(policy, path, "2026-12-01", id_column="id")
+    seen = {key.casefold() for record in records for key in record}
+    columns = [f.source or f.name for f in policy.facts]
+    expected = [c for c in columns if c.casefold() not in seen]
+    assert got.summary.unread_columns == expected
+    assert got.summary.read == len(records)
 
 
 def test_parquet_grades_as_the_same_values_would(tmp_path: Path) -> None:

@@ -80,6 +80,7 @@ def replay_run(engine: Engine, run_id: str) -> ReplayReport:
             on_graded=checker.graded,
             on_rejected=checker.rejected,
             id_field=run.options.get("id_column"),
+            header=False,  # the recorded run has already passed the header checks
         )
     return report
 
