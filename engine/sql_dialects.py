@@ -303,6 +303,11 @@ class Dialect:
     def local_date(self, instant: CE, tz: str) -> CE:
         return sa.cast(self.timezone(tz, instant), sa.Date())
 
+    def finite_date(self, value: CE) -> CE:
+        """Whether a date or timestamp column's value is a real day, not
+        PostgreSQL's or DuckDB's `infinity`; most databases have no other."""
+        return sa.true()
+
     def local_midnight(self, date: CE, tz: str) -> CE:
         return self.local_instant(sa.cast(date, sa.DateTime()), tz)
 
@@ -407,6 +412,9 @@ class PostgresDialect(Dialect):
 
     name = "postgresql"
     keyed_lists = True
+
+    def finite_date(self, value: CE) -> CE:
+        return sa.func.isfinite(value)
 
     def strip(self, text: CE) -> CE:
         # `btrim` with a set of multibyte characters measures every character
@@ -520,6 +528,9 @@ class DuckDBDialect(Dialect):
 
     name = "duckdb"
     number_scale = 10
+
+    def finite_date(self, value: CE) -> CE:
+        return sa.func.isfinite(value)
 
     def strip(self, text: CE) -> CE:
         return sa.func.trim(text, _text(whitespace()))

@@ -494,7 +494,8 @@ def _typed_reader(
         # numbers have any size: nothing to check then.
         whole = fact.kind == "int" and kind != "integer"
         fits = kind == "integer" and d.number_scale is None
-        return lambda raw: _typed_number(whole, fits, raw, d, prefix)
+        floating = kind == "float"
+        return lambda raw: _typed_number(whole, fits, floating, raw, d, prefix)
     if family == "numeric" and kind == "bool":
         return lambda raw: (d.null("numeric"), _typed_yes_no_number(raw, prefix))
     if fact.kind == "bool" and kind == "bool":
@@ -502,21 +503,37 @@ def _typed_reader(
     if fact.kind == "bool" and kind == "integer":
         return lambda raw: _typed_bool(raw, prefix)
     if fact.kind == "date" and kind in ("date", "timestamp", "timestamptz"):
-        return lambda raw: (_typed_date(raw, kind, d, tz_name), None)
+        return lambda raw: _finite(_typed_date(raw, kind, d, tz_name), raw, d, prefix)
     if fact.kind == "datetime" and kind in ("date", "timestamp", "timestamptz"):
-        return lambda raw: (_typed_instant(raw, kind, d, tz_name), None)
+        read = _typed_instant
+        return lambda raw: _finite(read(raw, kind, d, tz_name), raw, d, prefix)
     return None
 
 
+def _finite(value: CE, raw: CE, d: Dialect, prefix: CE) -> tuple[CE, CE | None]:
+    """A date or time read from `raw`, rejected when `raw` is `infinity`."""
+    finite = d.finite_date(raw)
+    problem = prefix + _quoted(sa.cast(raw, sa.Text())) + _lit(" is not a date")
+    known = sa.and_(raw.is_not(None), ~finite)
+    return sa.case((known, sa.null()), else_=value), sa.case(
+        (known, problem), else_=sa.null()
+    )
+
+
 def _typed_number(
-    whole: bool, fits: bool, raw: CE, d: Dialect, prefix: CE
+    whole: bool, fits: bool, floating: bool, raw: CE, d: Dialect, prefix: CE
 ) -> tuple[CE, CE | None]:
     number = d.number_from_column(raw)
     if fits and not whole:
         return number, None
     shown = _quoted(sa.cast(raw, sa.Text()))
+    whens = []
+    if floating:  # NaN and the infinities, which no number equals times zero
+        infinite = sa.and_(raw.is_not(None), sa.not_(raw * 0 == 0))
+        whens.append((infinite, prefix + shown + _lit(" is not a finite number")))
+        number = sa.case((infinite, sa.null()), else_=number)
     too_big = sa.and_(raw.is_not(None), number.is_(None))
-    whens = [(too_big, prefix + shown + _lit(_out_of_range(d)))]
+    whens.append((too_big, prefix + shown + _lit(_out_of_range(d))))
     if whole:
         integral = d.integral(number)
         whens.append((~integral, prefix + shown + _lit(" is not a whole number")))

@@ -7,6 +7,7 @@ as `tierwise grade` will, against DuckDB and SQLite files made per test.
 from __future__ import annotations
 
 import sys
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -295,3 +296,55 @@ def test_duckdb_reads_the_table_of_the_current_schema_only(tmp_path: Path) -> No
     )
     assert (summary.read, summary.rejected) == (4, 1)
     assert [r.id for r in found] == ["acme", "bolt", "core", "dyna"]
+
+
+@pytest.mark.parametrize("database", ["duckdb", "postgresql"])
+def test_floats_and_dates_that_are_not_finite_are_rejected(
+    request: pytest.FixtureRequest, tmp_path: Path, database: str
+) -> None:
+    """NaN and infinity are not values a fact can hold: rejected, as the
+    per-account engine rejects 'NaN' and 'infinity' read from a file."""
+    if database == "duckdb":
+        url = f"duckdb:///{tmp_path / 'f.duckdb'}"
+    else:
+        base: str = request.getfixturevalue("postgres_url")
+        schema = f"nf_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(base)
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+        url = f"{base}?options=-csearch_path%3D{schema}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("CREATE TABLE t (id TEXT, f DOUBLE PRECISION, d DATE)")
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO t VALUES "
+                "('nan', CAST('NaN' AS DOUBLE PRECISION), DATE '2026-11-20'), "
+                "('inf', CAST('Infinity' AS DOUBLE PRECISION), DATE '2026-11-20'), "
+                "('day', 1, CAST('infinity' AS DATE)), "
+                "('ok', 1, DATE '2026-11-20')"
+            )
+        )
+    engine.dispose()
+    policy = compile_policy(
+        'policy "p" version 1\nfacts\n  f number\n  d date\n'
+        'criterion "F" weight 50\n  f > 0 => 100\n  otherwise => 0\n'
+        'criterion "D" weight 50\n  d within 30 days => 100\n  otherwise => 0\n'
+        "tiers\n  A from 80\n  B below 80\n"
+    )
+    found: list[Any] = []
+    grade_in_database(policy, url, "t", as_of="2026-12-01", on_result=found.append)
+    outcomes = {r.id: (r.tier, r.reason if r.rejected else None) for r in found}
+    assert outcomes["ok"] == ("A", None)
+    assert (
+        outcomes["nan"][1] is not None
+        and "is not a finite number" in outcomes["nan"][1]
+    )
+    assert (
+        outcomes["inf"][1] is not None
+        and "is not a finite number" in outcomes["inf"][1]
+    )
+    assert outcomes["day"][1] is not None and "is not a date" in outcomes["day"][1]
