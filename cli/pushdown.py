@@ -64,7 +64,7 @@ _OPTIONS = [
         "--where",
         metavar="FILTER",
         help="Grade only accounts for which this condition holds "
-        "(policy language, e.g. \"country = 'Canada'\").",
+        "(policy language, e.g. 'country = \"Canada\"').",
     ),
     click.option(
         "--into",

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -179,6 +180,12 @@ def _engine(source: str) -> Engine:
         engine = sa.create_engine(source_url(source))
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
         raise TierwiseError(f"cannot use --source: {exc}") from None
+    # SQLite and DuckDB would create a file that is not there: a typo in its
+    # name would grade an empty database instead of saying so.
+    file = engine.url.database
+    embedded = engine.dialect.name in ("sqlite", "duckdb")
+    if embedded and file and file != ":memory:" and not Path(file).exists():
+        raise TierwiseError(f"--source: no database file '{file}'")
     dialect_for(engine.dialect.name).install(engine)
     return engine
 
@@ -186,6 +193,14 @@ def _engine(source: str) -> Engine:
 def _split_name(name: str) -> tuple[str | None, str]:
     schema, _, table = name.rpartition(".")
     return (schema or None), table
+
+
+def _same_table(one: str, other: str) -> bool:
+    """Whether two table names may name one table (a schema left out may be
+    the one the other names; case aside, as unquoted names are)."""
+    (schema_a, a), (schema_b, b) = _split_name(one), _split_name(other)
+    schemas = schema_a is None or schema_b is None or schema_a == schema_b
+    return schemas and a.casefold() == b.casefold()
 
 
 def reflect(connection: Connection, name: str) -> sa.Table:
@@ -273,6 +288,10 @@ def grade_in_database(
     recorded as `tierwise grade --db` records a file's records: rows stream
     back even with `into`, and are written to it batch by batch.
     """
+    if into is not None and _same_table(into, table):
+        raise TierwiseError(
+            f"--into '{into}' names the table being graded; name a new table"
+        )
     record = recorder is not None
     with connected(source) as connection:
         query = build_query(policy, connection, table, as_of, where, id_column, record)

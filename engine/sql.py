@@ -155,6 +155,12 @@ def _facts_cte(
         raise TierwiseError(f"table '{source.name}' has no columns")
     ident = query.dialect.strip(sa.cast(_id_column(source, id_column), sa.Text()))
     positions = bind_facts(query.policy.facts, list(columns))
+    if query.policy.facts and all(p is None for p in positions):
+        wanted = ", ".join(f"'{f.source or f.name}'" for f in query.policy.facts)
+        raise TierwiseError(
+            f"table '{source.name}' has none of the columns the policy reads "
+            f"({wanted}); is it the right table?"
+        )
     tz = time_zone(query.policy.time_zone)
     plans: dict[str, FactPlan] = {}
     unread: list[str] = []

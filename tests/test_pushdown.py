@@ -348,3 +348,34 @@ def test_floats_and_dates_that_are_not_finite_are_rejected(
         and "is not a finite number" in outcomes["inf"][1]
     )
     assert outcomes["day"][1] is not None and "is not a date" in outcomes["day"][1]
+
+
+def test_what_would_lose_or_invent_data_is_refused(
+    files: dict[str, str], tmp_path: Path
+) -> None:
+    policy = compile_policy(POLICY)
+    source = files["source"]
+    for into in ("accounts", "ACCOUNTS", "main.accounts"):
+        with pytest.raises(TierwiseError, match="names the table being graded"):
+            grade_in_database(
+                policy, source, "accounts", as_of="2026-12-01", into=into, replace=True
+            )
+    assert _count(source, "accounts") == len(ROWS)  # the source is untouched
+    for missing in (str(tmp_path / "typo.duckdb"), f"sqlite:///{tmp_path}/typo.db"):
+        with pytest.raises(TierwiseError, match="no database file"):
+            grade_in_database(policy, missing, "accounts", as_of="2026-12-01")
+    assert not list(tmp_path.glob("typo*"))
+    engine = sa.create_engine(f"duckdb:///{source}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE unrelated (id TEXT, colour TEXT)"))
+    engine.dispose()
+    with pytest.raises(TierwiseError, match="has none of the columns the policy"):
+        grade_in_database(policy, source, "unrelated", as_of="2026-12-01")
+
+
+def _count(source: str, table: str) -> int:
+    engine = sa.create_engine(f"duckdb:///{source}")
+    with engine.connect() as connection:
+        count = connection.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+    engine.dispose()
+    return int(count)
