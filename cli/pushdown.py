@@ -139,6 +139,8 @@ def run_pushdown(
             recorder=recorder,
         )
         stored = None if recorder is None else _finish_run(recorder, summary)
+    if sink is not None:
+        sink.start()  # an empty table still gets its header
     print_summary(summary)
     if stored is not None:
         print_stored(stored)
@@ -200,12 +202,18 @@ class _Sink:
 
     def __init__(self, stream: IO[str]):
         self.writer = csv.writer(stream, lineterminator="\n")
-        self.writer.writerow(OUTPUT_COLUMNS)
+        self.started = False  # the header waits for the query to run
         self.rejected = 0
+
+    def start(self) -> None:
+        if not self.started:
+            self.writer.writerow(OUTPUT_COLUMNS)
+            self.started = True
 
     def __call__(self, result: PushedResult) -> None:
         from tierwise.engine.policy import format_decimal
 
+        self.start()
         if result.rejected:
             self.rejected += 1
             if self.rejected <= SHOW_REJECTS:

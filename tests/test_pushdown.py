@@ -146,6 +146,10 @@ def test_where_is_a_policy_condition(files: dict[str, str]) -> None:
     assert result.stdout == "id,tier,score,reason\nacme,A,100,\n"
     # 'core' cannot be read, and the filter is true for it: reported rejected
     assert "read 2 records" in result.stderr
+    nobody = _invoke(*args, "--where", "employees > 10000000")
+    assert nobody.stdout == "id,tier,score,reason\n"  # no account passes
+    failed = _invoke(*args[:2], "nope.duckdb", "--table", "accounts")
+    assert failed.exit_code != 0 and failed.stdout == ""  # no header, then an error
 
 
 def test_where_cannot_carry_sql(files: dict[str, str]) -> None:
