@@ -54,6 +54,8 @@ def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
         if isinstance(raw, dict) or (isinstance(raw, list) and fact.kind != "list"):
             kind = "an object" if isinstance(raw, dict) else "a list"
             raise BadValue(f"{_show(raw)} is {kind}, not a single value")
+        if isinstance(raw, (bytes, bytearray)):  # its str() would be "b'...'"
+            raise BadValue(f"{bytes(raw[:60])!r} is bytes, not text: decode it first")
         if isinstance(raw, str):
             stripped = raw.strip()
             if not stripped or (no_value and _is_no_value(stripped, no_value)):

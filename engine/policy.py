@@ -270,9 +270,12 @@ class CompiledPolicy:
                 yield Rejected(id=ident, line=number, problems=exc.problems)
 
     def grade_values(
-        self, values: tuple[Any, ...], as_of: AsOf, id: str | None = None
+        self, values: tuple[Any, ...], as_of: AsOf | Any, id: str | None = None
     ) -> GradeResult:
-        """Grade already-typed fact values (the output of `coerce`)."""
+        """Grade already-typed fact values (the output of `coerce`); `as_of` as
+        `grade` takes it (resolve it once with `as_of` when grading many)."""
+        if not isinstance(as_of, AsOf):
+            as_of = self.as_of(as_of)
         bounds = self._bounds(as_of)
         outcome = self._generated.function(values, as_of.today, as_of.now, bounds)
         return self._ledger.result(outcome, as_of, id, self.ref)

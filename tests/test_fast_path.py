@@ -221,3 +221,15 @@ def test_json_output_keeps_every_field_in_its_documented_order(
     result = policy.grade(ACCOUNTS[0], as_of=AS_OF)
     assert set(RECORD_FIELDS) == set(result.model_dump())
     assert list(result_record(result)) == list(RECORD_FIELDS)
+
+
+def test_bytes_are_refused_not_read_as_their_repr(policy: CompiledPolicy) -> None:
+    with pytest.raises(RecordError, match=r"b'Software' is bytes, not text"):
+        policy.grade({**ACCOUNTS[0], "Industry": b"Software"}, as_of=AS_OF)
+
+
+def test_grade_values_takes_the_as_of_as_grade_does(policy: CompiledPolicy) -> None:
+    values = policy.coerce(
+        [ACCOUNTS[1].get(f.name) for f in policy.facts], [f.name for f in policy.facts]
+    )
+    assert policy.grade_values(values, AS_OF) == policy.grade(ACCOUNTS[1], as_of=AS_OF)
