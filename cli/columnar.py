@@ -18,10 +18,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from tierwise.cli.common import SHOW_REJECTS, echo_rejected
+from tierwise.cli.common import SHOW_REJECTS, echo_rejected, written_whole
 from tierwise.dsl.errors import TierwiseError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tierwise.cli.grade import GradeOptions
     from tierwise.engine.result import Rejected
     from tierwise.engine.run import RunSummary
@@ -94,6 +96,7 @@ def run_columnar(options: GradeOptions) -> RunSummary:
     are what `run_grade` writes with the per-account engine."""
     from tierwise.engine.columnar import grade_file_columnar
     from tierwise.engine.policy import load_policy
+    from tierwise.engine.run import rejects_writer
 
     refusal = columnar_refusal(options)
     if refusal is not None:
@@ -102,15 +105,17 @@ def run_columnar(options: GradeOptions) -> RunSummary:
     with ExitStack() as stack:
         output = sys.stdout
         if options.output is not None:
-            output = stack.enter_context(
-                open(options.output, "w", encoding="utf-8", newline="")
-            )
+            output = stack.enter_context(written_whole(options.output))
+        rejects: Callable[[Rejected], None] = _EchoRejects()
+        if options.rejects is not None:
+            stream = stack.enter_context(written_whole(options.rejects))
+            rejects = rejects_writer(stream, options.rejects)
         return grade_file_columnar(
             policy,
             options.input,
             output,
             as_of=policy.as_of(options.as_of),
-            rejects=options.rejects or _EchoRejects(),
+            rejects=rejects,
             format=options.input_format,
             encoding=options.encoding,
             delimiter=options.delimiter,

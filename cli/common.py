@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -71,3 +74,33 @@ def echo_rejected(rejected: Rejected) -> None:
     for p in rejected.problems:
         field = f"{p.field} = {p.value!r}: " if p.field else ""
         click.echo(f"rejected {where}: {field}{p.reason}", err=True)
+
+
+@contextmanager
+def written_whole(path: str) -> Iterator[IO[str]]:
+    """`path` opened for writing text, whose new content appears only if the
+    block ends without an error: it is written beside the file and renamed
+    over it, so a run that fails half-way leaves the old file (or none), not
+    half an output a pipeline could take for a whole one. A file that is not
+    a regular one (/dev/null, a pipe) is written as it is."""
+    target = Path(path)
+    if target.exists() and not target.is_file():
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
+    try:
+        fd, partial = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+        )
+    except OSError as exc:
+        raise TierwiseError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(partial, 0o666 & ~mask)  # as open() would have made it
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from tierwise.cli.columnar import choose_engine, run_columnar
-from tierwise.cli.common import SHOW_REJECTS, echo_rejected, plural
+from tierwise.cli.common import SHOW_REJECTS, echo_rejected, plural, written_whole
 from tierwise.cli.db import StoredRun, finish_recording, open_recorder, print_stored
 from tierwise.cli.pushdown import PushdownOptions, pushdown_options, run_pushdown
 
@@ -223,7 +223,7 @@ def _open(stack: ExitStack, path: str | None) -> IO[str] | None:
     if path is None:
         return None
     try:
-        return stack.enter_context(open(path, "w", encoding="utf-8", newline=""))
+        return stack.enter_context(written_whole(path))
     except OSError as exc:
         raise TierwiseError(f"cannot write {path}: {exc.strerror}") from None
 

@@ -295,6 +295,35 @@ def test_grade_names_the_encoding_problem(tmp_path: Path, policy_file: Path) -> 
     )
 
 
+@pytest.mark.parametrize("engine", ["rows", "columns"])
+def test_a_failed_run_leaves_no_partial_output(
+    tmp_path: Path, policy_file: Path, engine: str
+) -> None:
+    """An undecodable byte near the end stops the run: the outputs are the old
+    files (or none), not the first part of new ones."""
+    pytest.importorskip("polars")
+    rows = "".join(f"a{i},{i}\n" for i in range(50_000))
+    path = tmp_path / "in.csv"
+    path.write_bytes(f"Account,Employees\n{rows}".encode() + b"\xff,1\n")
+    output, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    output.write_text("the old output\n", encoding="utf-8")
+    args = ["--output", str(output), "--rejects", str(rejects), "--engine", engine]
+    result = run("grade", str(policy_file), "--input", str(path), *args)
+    assert result.exit_code == 2, result.output
+    assert "cannot decode" in result.stderr
+    assert output.read_text(encoding="utf-8") == "the old output\n"
+    assert not rejects.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "in.csv", "mini.grade", "out.csv"
+    ]  # fmt: skip
+    good = tmp_path / "good.csv"
+    good.write_text(f"Account,Employees\n{rows}", encoding="utf-8")
+    result = run("grade", str(policy_file), "--input", str(good), *args)
+    assert result.exit_code == 0, result.output
+    assert len(output.read_text(encoding="utf-8").splitlines()) == 50_001
+    assert oct(output.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's mode
+
+
 def test_grade_with_a_broken_policy_exits_2(tmp_path: Path, accounts: Path) -> None:
     bad = tmp_path / "bad.grade"
     bad.write_text(POLICY.replace("A from 80", "A from 30"), "utf-8")
