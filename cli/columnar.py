@@ -2,12 +2,11 @@
 
 `choose_engine` picks the per-account engine ("rows") for small inputs and
 the columnar one ("columns", `engine/columnar.py`) for large files;
-`--engine rows|columns` forces either; Parquet is read by the columnar engine
-only. `run_columnar` is the worker that
-grades with the columnar engine from the same `GradeOptions` as
-`cli/grade.py`, writing the same CSV output and rejects; it refuses the
-options only the per-account engine supports (an audit file, the audit
-store, JSONL output, standard input).
+`--engine rows|columns` forces either; Parquet is read by the columnar
+engine only. `run_columnar` is the worker that grades with the columnar
+engine from the same `GradeOptions` as `cli/grade.py`, writing the same CSV
+output and rejects; it refuses the options only the per-account engine
+supports (an audit file, the audit store, JSONL output, standard input).
 """
 
 from __future__ import annotations

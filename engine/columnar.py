@@ -120,9 +120,9 @@ def grade_file_columnar(
 
     `output` is a path or an open text stream; `rejects` is a path (CSV, or
     JSON lines when it ends in .jsonl or .json) or a function given each
-    `Rejected`. `explain` adds one column per
-    criterion with its contribution to the score. `format` is csv, jsonl,
-    json or parquet (default: from the extension).
+    `Rejected`. `explain` adds one column per criterion with its
+    contribution to the score. `format` is csv, jsonl, json or parquet
+    (default: from the extension).
     """
     resolved = as_of if isinstance(as_of, AsOf) else policy.as_of(as_of)
     grader = ColumnarGrader(policy, resolved, explain=explain)
