@@ -621,6 +621,10 @@ def _duckdb_type(name: str) -> sa.types.TypeEngine[Any]:
 _DECIMAL = sa.Numeric(38, 10)
 
 
+def _no_implicit_commits(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
 class SQLiteDialect(Dialect):
     """SQLite: tierwise's own Python functions, registered on each connection.
 
@@ -634,6 +638,12 @@ class SQLiteDialect(Dialect):
 
     def install(self, engine: Engine) -> None:
         sa.event.listen(engine, "connect", register_sqlite_functions)
+        # Python's sqlite3 commits before DDL on its own, so a failed
+        # `--into ... --replace` would keep the DROP of the old table. Leave
+        # transactions to SQLAlchemy's BEGIN instead (its documented recipe),
+        # so that a run that fails changes nothing.
+        sa.event.listen(engine, "connect", _no_implicit_commits)
+        sa.event.listen(engine, "begin", lambda c: c.exec_driver_sql("BEGIN"))
 
     def read_fact(self, raw: CE, spec: dict[str, Any]) -> tuple[CE, CE]:
         """The typed value (NULL when missing or unreadable) and the problem."""

@@ -383,3 +383,29 @@ def _count(source: str, table: str) -> int:
         count = connection.scalar(sa.text(f"SELECT count(*) FROM {table}"))
     engine.dispose()
     return int(count)
+
+
+def test_a_failed_replace_on_sqlite_changes_nothing(tmp_path: Path) -> None:
+    """A view over the table `--into` replaces: the run fails, and the DROP
+    is rolled back with it (sqlite3 alone would have committed it)."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    _load(url, "accounts")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE VIEW v AS SELECT * FROM accounts"))
+    engine.dispose()
+    with pytest.raises(TierwiseError):
+        grade_in_database(
+            compile_policy(POLICY),
+            url,
+            "v",
+            as_of="2026-12-01",
+            into="accounts",
+            replace=True,
+        )
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        kept = connection.scalar(sa.text("SELECT count(*) FROM accounts"))
+        columns = [c["name"] for c in sa.inspect(connection).get_columns("accounts")]
+    engine.dispose()
+    assert (kept, columns[:2]) == (len(ROWS), ["id", "num. of employees"])
