@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from tierwise.cli.common import SHOW_REJECTS, echo_rejected, written_whole
+from tierwise.cli.common import SHOW_REJECTS, check_paths, echo_rejected, written_whole
 from tierwise.dsl.errors import TierwiseError
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def run_columnar(options: GradeOptions) -> RunSummary:
     refusal = columnar_refusal(options)
     if refusal is not None:
         raise TierwiseError(f"the columnar engine cannot {refusal}")
+    check_paths(options)
     policy = load_policy(options.policy)
     with ExitStack() as stack:
         output = sys.stdout

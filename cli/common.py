@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from tierwise.dsl.diagnostics import (
 from tierwise.dsl.errors import PolicyError, TierwiseError
 
 if TYPE_CHECKING:
+    from tierwise.cli.grade import GradeOptions
     from tierwise.engine.result import Rejected
 
 POLICY_SUFFIX = ".grade"
@@ -79,28 +81,89 @@ def echo_rejected(rejected: Rejected) -> None:
 @contextmanager
 def written_whole(path: str) -> Iterator[IO[str]]:
     """`path` opened for writing text, whose new content appears only if the
-    block ends without an error: it is written beside the file and renamed
-    over it, so a run that fails half-way leaves the old file (or none), not
-    half an output a pipeline could take for a whole one. A file that is not
-    a regular one (/dev/null, a pipe) is written as it is."""
-    target = Path(path)
-    if target.exists() and not target.is_file():
-        with open(path, "w", encoding="utf-8", newline="") as stream:
+    block ends without an error: it is written to a hidden `.partial` file
+    beside the file and renamed over it, so a run that fails half-way leaves
+    the old file (or none), not half an output a pipeline could take for a
+    whole one. The file keeps its mode and, where allowed, its owner; a
+    symbolic link keeps pointing where it did and the file it names is
+    replaced. Written in place instead, as `open` would: anything under
+    /dev or /proc (/dev/stdout, /dev/null), any file that is not a regular
+    one, a file with other hard links, and a file in a folder that cannot
+    take the hidden one. A run killed with SIGKILL or SIGTERM can leave the
+    hidden file behind."""
+    target = Path(os.path.realpath(path))
+    try:
+        existing: os.stat_result | None = target.stat()
+    except OSError:
+        existing = None
+    special = any(str(p).startswith(("/dev/", "/proc/")) for p in (Path(path), target))
+    in_place = special or (
+        existing is not None
+        and (not stat.S_ISREG(existing.st_mode) or existing.st_nlink > 1)
+    )
+    partial = None
+    if not in_place:
+        try:
+            fd, partial = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+            )
+        except PermissionError:
+            in_place = existing is not None  # a writable file, a locked folder
+            if not in_place:
+                raise TierwiseError(f"cannot write {path}: Permission denied") from None
+        except OSError as exc:
+            raise TierwiseError(f"cannot write {path}: {exc.strerror}") from None
+    if partial is None:
+        try:
+            stream = open(path, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise TierwiseError(f"cannot write {path}: {exc.strerror}") from None
+        with stream:
             yield stream
         return
     try:
-        fd, partial = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
-        )
-    except OSError as exc:
-        raise TierwiseError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(partial, 0o666 & ~mask)  # as open() would have made it
+        _take_over(partial, existing)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             yield stream
-        os.replace(partial, path)
+        os.replace(partial, target)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+def _take_over(partial: str, existing: os.stat_result | None) -> None:
+    """Give the hidden file the mode (and owner) the written file will need."""
+    if existing is None:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(partial, 0o666 & ~mask)  # what open() would have made
+        return
+    os.chmod(partial, stat.S_IMODE(existing.st_mode))
+    try:
+        os.chown(partial, existing.st_uid, existing.st_gid)
+    except OSError:
+        pass  # not ours to give away: the file becomes the writer's
+
+
+def check_paths(options: GradeOptions) -> None:
+    """Refuse to write an output over the input (or two outputs to one file)."""
+    written = {
+        "--output": options.output,
+        "--rejects": options.rejects,
+        "--audit": options.audit,
+    }
+    seen: dict[Path, str] = {}
+    if options.input != "-":
+        seen[Path(options.input).resolve()] = "--input"
+    for option, path in written.items():
+        if path is None:
+            continue
+        resolved = Path(path).resolve()
+        if resolved.exists() and not resolved.is_file():
+            continue  # /dev/null or a pipe: writing it twice destroys nothing
+        if resolved in seen:
+            raise TierwiseError(
+                f"{option} {path} is the same file as {seen[resolved]}; "
+                "writing it would destroy it"
+            )
+        seen[resolved] = option

@@ -8,13 +8,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from tierwise.cli.columnar import choose_engine, run_columnar
-from tierwise.cli.common import SHOW_REJECTS, echo_rejected, plural, written_whole
+from tierwise.cli.common import (
+    SHOW_REJECTS,
+    check_paths,
+    echo_rejected,
+    plural,
+    written_whole,
+)
 from tierwise.cli.db import StoredRun, finish_recording, open_recorder, print_stored
 from tierwise.cli.pushdown import PushdownOptions, pushdown_options, run_pushdown
 
@@ -181,7 +186,7 @@ def run_grade(options: GradeOptions) -> tuple[RunSummary, StoredRun | None]:
     from tierwise.engine.readers import RecordReader
     from tierwise.engine.run import grade_records
 
-    _check_paths(options)
+    check_paths(options)
     policy = load_policy(options.policy)
     reader = RecordReader(
         options.input,
@@ -226,32 +231,6 @@ def _open(stack: ExitStack, path: str | None) -> IO[str] | None:
         return stack.enter_context(written_whole(path))
     except OSError as exc:
         raise TierwiseError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def _check_paths(options: GradeOptions) -> None:
-    """Refuse to write an output over the input (or two outputs to one file)."""
-    from tierwise.dsl.errors import TierwiseError
-
-    written = {
-        "--output": options.output,
-        "--rejects": options.rejects,
-        "--audit": options.audit,
-    }
-    seen: dict[Path, str] = {}
-    if options.input != "-":
-        seen[Path(options.input).resolve()] = "--input"
-    for option, path in written.items():
-        if path is None:
-            continue
-        resolved = Path(path).resolve()
-        if resolved.exists() and not resolved.is_file():
-            continue  # /dev/null or a pipe: writing it twice destroys nothing
-        if resolved in seen:
-            raise TierwiseError(
-                f"{option} {path} is the same file as {seen[resolved]}; "
-                "writing it would destroy it"
-            )
-        seen[resolved] = option
 
 
 class _Sinks:

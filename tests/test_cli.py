@@ -324,6 +324,28 @@ def test_a_failed_run_leaves_no_partial_output(
     assert oct(output.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's mode
 
 
+def test_outputs_keep_their_links_and_modes(tmp_path: Path) -> None:
+    from tierwise.cli.common import written_whole
+
+    real = tmp_path / "real.csv"
+    real.write_text("old\n", encoding="utf-8")
+    real.chmod(0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    with written_whole(str(link)) as stream:
+        stream.write("new\n")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
+    assert real.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(RuntimeError), written_whole(str(link)) as stream:
+        stream.write("half")
+        raise RuntimeError("the run failed")
+    assert real.read_text(encoding="utf-8") == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "real.csv"]
+    with written_whole("/dev/null") as stream:  # in place: /dev is not ours
+        stream.write("nothing\n")
+    assert Path("/dev/null").is_char_device()
+
+
 def test_grade_with_a_broken_policy_exits_2(tmp_path: Path, accounts: Path) -> None:
     bad = tmp_path / "bad.grade"
     bad.write_text(POLICY.replace("A from 80", "A from 30"), "utf-8")
@@ -495,30 +517,48 @@ def test_explain_says_when_a_division_by_zero_decided(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("option", ["--output", "--rejects", "--audit"])
+@pytest.mark.parametrize(
+    ("engine", "option", "other"),
+    [
+        *((engine, option, None) for engine in ("rows", "columns")
+          for option in ("--output", "--rejects")),
+        ("rows", "--audit", None),  # the columnar engine writes no audit file
+        ("rows", "--rejects", "--output"),
+        ("columns", "--rejects", "--output"),
+    ],
+)  # fmt: skip
 def test_grade_refuses_to_write_over_its_input(
-    policy_file: Path, accounts: Path, option: str
+    policy_file: Path, accounts: Path, option: str, other: str | None, engine: str
 ) -> None:
+    pytest.importorskip("polars")
     before = accounts.read_text("utf-8")
+    output = accounts.parent / "out.csv"
+    target = output if other else accounts
+    args = [option, str(target), *([other, str(output)] if other else [])]
     result = run(
-        "grade", str(policy_file), "--input", str(accounts), option, str(accounts)
+        "grade", str(policy_file), "--input", str(accounts), "--engine", engine, *args
     )
     assert result.exit_code == 2
-    assert result.stderr == (
-        f"error: {option} {accounts} is the same file as --input; "
-        "writing it would destroy it\n"
-    )
+    clash = f"{option} {target} is the same file as {other or '--input'}"
+    assert result.stderr == f"error: {clash}; writing it would destroy it\n"
     assert accounts.read_text("utf-8") == before
 
 
-def test_grade_names_an_unwritable_output(policy_file: Path, accounts: Path) -> None:
+@pytest.mark.parametrize("engine", ["rows", "columns"])
+@pytest.mark.parametrize("where", [("no", "such", "out.csv"), ("adir",)])
+def test_grade_names_an_unwritable_output(
+    policy_file: Path, accounts: Path, engine: str, where: tuple[str, ...]
+) -> None:
+    pytest.importorskip("polars")
+    (accounts.parent / "adir").mkdir()
     result = run(
-        "grade", str(policy_file), "--input", str(accounts),
-        "--output", str(accounts.parent / "no" / "such" / "out.csv"),
+        "grade", str(policy_file), "--input", str(accounts), "--engine", engine,
+        "--output", str(accounts.parent.joinpath(*where)),
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot write ")
-    assert "No such file or directory" in result.stderr
+    reason = "No such file or directory" if len(where) > 1 else "Is a directory"
+    assert reason in result.stderr
 
 
 def test_grade_refuses_an_input_without_any_policy_column(
