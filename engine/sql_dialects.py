@@ -147,6 +147,7 @@ class Dialect:
     python_reader = False  # facts read by tierwise's Python code in the database
     keyed_lists = False  # lists read once into arrays of keys (`list_keys`)
     number_scale: int | None = None  # decimal places numbers keep (None: any)
+    nan_numeric = False  # its exact NUMERIC columns can hold NaN and infinities
 
     def install(self, engine: Engine) -> None:
         """Prepare an engine's connections (SQLite registers functions)."""
@@ -411,6 +412,7 @@ class PostgresDialect(Dialect):
     """PostgreSQL 13 or newer, UTF-8 database: NUMERIC, `normalize`, `~`."""
 
     name = "postgresql"
+    nan_numeric = True
     keyed_lists = True
 
     def finite_date(self, value: CE) -> CE:

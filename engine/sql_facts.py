@@ -494,7 +494,7 @@ def _typed_reader(
         # numbers have any size: nothing to check then.
         whole = fact.kind == "int" and kind != "integer"
         fits = kind == "integer" and d.number_scale is None
-        floating = kind == "float"
+        floating = kind == "float" or (kind == "numeric" and d.nan_numeric)
         return lambda raw: _typed_number(whole, fits, floating, raw, d, prefix)
     if family == "numeric" and kind == "bool":
         return lambda raw: (d.null("numeric"), _typed_yes_no_number(raw, prefix))
@@ -528,7 +528,7 @@ def _typed_number(
         return number, None
     shown = _quoted(sa.cast(raw, sa.Text()))
     whens = []
-    if floating:  # NaN and the infinities, which no number equals times zero
+    if floating:  # NaN and the infinities, the values that times zero are not zero
         infinite = sa.and_(raw.is_not(None), sa.not_(raw * 0 == 0))
         whens.append((infinite, prefix + shown + _lit(" is not a finite number")))
         number = sa.case((infinite, sa.null()), else_=number)

@@ -332,11 +332,21 @@ def test_floats_and_dates_that_are_not_finite_are_rejected(
                 "('ok', 1, DATE '2026-11-20')"
             )
         )
+        if database == "postgresql":  # its NUMERIC holds NaN and infinities too
+            connection.execute(sa.text("ALTER TABLE t ADD COLUMN n NUMERIC"))
+            connection.execute(
+                sa.text(
+                    "INSERT INTO t VALUES "
+                    "('n-nan', 1, DATE '2026-11-20', 'NaN'), "
+                    "('n-inf', 1, DATE '2026-11-20', '-Infinity')"
+                )
+            )
     engine.dispose()
     policy = compile_policy(
-        'policy "p" version 1\nfacts\n  f number\n  d date\n'
+        'policy "p" version 1\nfacts\n  f number\n  d date\n  n money\n'
         'criterion "F" weight 50\n  f > 0 => 100\n  otherwise => 0\n'
         'criterion "D" weight 50\n  d within 30 days => 100\n  otherwise => 0\n'
+        'criterion "N" weight 0\n  n > 0 => 100\n  otherwise => 0\n'
         "tiers\n  A from 80\n  B below 80\n"
     )
     found: list[Any] = []
@@ -352,6 +362,9 @@ def test_floats_and_dates_that_are_not_finite_are_rejected(
         and "is not a finite number" in outcomes["inf"][1]
     )
     assert outcomes["day"][1] is not None and "is not a date" in outcomes["day"][1]
+    for name in ("n-nan", "n-inf") if database == "postgresql" else ():
+        reason = outcomes[name][1]
+        assert reason is not None and "is not a finite number" in reason
 
 
 def test_what_would_lose_or_invent_data_is_refused(
