@@ -55,7 +55,7 @@ from tierwise.engine.compile import contributions, override_slots, score_scale
 from tierwise.engine.policy import AsOf
 from tierwise.engine.sql_conditions import Emitter
 from tierwise.engine.sql_dialects import CE, Dialect
-from tierwise.engine.sql_facts import STEPS, Cols, FactPlan, plan_fact
+from tierwise.engine.sql_facts import STEPS, Cols, FactPlan, column_kind, plan_fact
 
 # The largest score, in units, that every database adds up exactly.
 MAX_UNITS = 2**62
@@ -178,7 +178,7 @@ def _facts_cte(
         ]
         if previous is None:
             inputs = [
-                c.label(f"input_{n}")
+                _input_kept(c, query.dialect).label(f"input_{n}")
                 for n, c in enumerate(source.columns)
                 if query.record
             ]
@@ -242,6 +242,15 @@ def _id_column(source: sa.Table, id_column: str | None) -> sa.Column[Any]:
     raise TierwiseError(
         f"no column '{id_column}' in table '{source.name}' (it has {names})"
     )
+
+
+def _input_kept(column: sa.Column[Any], d: Dialect) -> CE:
+    """A column as a recorded run keeps its input: an infinite date, which
+    Python has no value for, is kept as NULL (its row is rejected, and the
+    reason names the value)."""
+    if column_kind(column.type) in ("date", "timestamp", "timestamptz"):
+        return sa.case((d.finite_date(column), column), else_=sa.null())
+    return column
 
 
 def _emitter(query: _Query, checked: CheckedPolicy, facts: sa.CTE) -> Emitter:

@@ -197,3 +197,34 @@ def test_options_of_the_other_kind_of_input_are_refused(
     assert result.exit_code == 2
     other = "--source" if "--source" in options else "--input"
     assert f"{refused} cannot be used with {other}" in result.output
+
+
+def test_an_infinite_date_is_a_recorded_reject_not_a_failed_run(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    schema = f"inf_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        connection.execute(
+            sa.text(
+                f'CREATE TABLE {schema}.t ("Account ID" TEXT, "Last Activity" DATE)'
+            )
+        )
+        connection.execute(
+            sa.text(
+                f"INSERT INTO {schema}.t VALUES ('a', 'infinity'), ('b', '2026-11-20')"
+            )
+        )
+    engine.dispose()
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    result = CliRunner().invoke(
+        cli,
+        ["grade", POLICY, "--source", postgres_url, "--table", f"{schema}.t",
+         "--db", store, "--as-of", "2026-12-01"],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output  # one row rejected, run complete
+    assert "rejected a: Last Activity: 'infinity' is not a date" in result.stderr
+    recorded = _recorded(store)
+    assert [row[-1] for row in recorded["runs"]] == ["complete"]
+    assert len(recorded["rejected"]) == 1
