@@ -33,7 +33,8 @@ from tierwise.dsl.errors import PolicyError, TierwiseError
 
 
 class _Group(click.Group):
-    """Turns tierwise errors into a message on stderr and exit code 2."""
+    """Turns tierwise errors into a message on stderr and exit code 2, and an
+    interrupt (Ctrl-C) into exit code 130, as shells report SIGINT."""
 
     def invoke(self, ctx: click.Context) -> object:
         from tierwise.cli.common import print_policy_error
@@ -46,6 +47,9 @@ class _Group(click.Group):
         except TierwiseError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:  # not 1, which says "some records rejected"
+            click.echo("interrupted", err=True)
+            sys.exit(130)
 
 
 @click.group(cls=_Group)

@@ -647,3 +647,23 @@ def test_grade_inside_a_database_and_column_by_column(
     )  # fmt: skip
     assert columns.stdout == rows.stdout
     assert columns.exit_code == rows.exit_code == 1
+
+
+def test_an_interrupted_run_exits_130_not_1(
+    policy_file: Path, accounts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tierwise.engine import run as run_module
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "grade_records", interrupted)
+    output = accounts.parent / "out.csv"
+    result = run(
+        "grade", str(policy_file), "--input", str(accounts), "--engine", "rows",
+        "--output", str(output),
+    )  # fmt: skip
+    assert (result.exit_code, result.stderr) == (130, "interrupted\n")
+    assert sorted(p.name for p in accounts.parent.iterdir()) == [
+        "accounts.csv", "mini.grade"
+    ]  # fmt: skip
