@@ -77,13 +77,14 @@ class _Source:
 
 
 def unquote(token: Token) -> str:
-    """The text of a STRING token: quotes removed, \\" and \\\\ unescaped."""
+    """The text of a STRING token, quotes removed and escapes read:
+    \\" \\\\ \\n \\t \\r."""
     body = str(token)[1:-1]
     out, chars = [], iter(body)
     for char in chars:
         if char == "\\":
             nxt = next(chars, "")
-            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            out.append({"n": "\n", "t": "\t", "r": "\r"}.get(nxt, nxt))
         else:
             out.append(char)
     return "".join(out)

@@ -450,6 +450,7 @@ def quote(text: str) -> str:
         .replace('"', '\\"')
         .replace("\n", "\\n")
         .replace("\t", "\\t")
+        .replace("\r", "\\r")
     )
     return f'"{escaped}"'
 

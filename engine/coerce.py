@@ -54,8 +54,8 @@ def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
         if isinstance(raw, dict) or (isinstance(raw, list) and fact.kind != "list"):
             kind = "an object" if isinstance(raw, dict) else "a list"
             raise BadValue(f"{_show(raw)} is {kind}, not a single value")
-        if isinstance(raw, (bytes, bytearray)):  # its str() would be "b'...'"
-            raise BadValue(f"{bytes(raw[:60])!r} is bytes, not text: decode it first")
+        if isinstance(raw, _BYTES):  # its str() would be "b'...'"
+            raise BadValue(_bytes_problem(raw))
         if isinstance(raw, str):
             stripped = raw.strip()
             if not stripped or (no_value and _is_no_value(stripped, no_value)):
@@ -85,6 +85,13 @@ def make_coercer(fact: ast.FactDecl, tz: dt.tzinfo) -> Coercer:
         return read(raw)
 
     return coerce
+
+
+_BYTES = (bytes, bytearray, memoryview)
+
+
+def _bytes_problem(raw: bytes | bytearray | memoryview) -> str:
+    return f"{bytes(raw[:60])!r} is bytes, not text: decode it first"
 
 
 # Exact types a fact of each kind takes as they are (bool is not an int here).
@@ -287,6 +294,8 @@ def _list_converter(separator: str, exact: bool) -> Coercer:
     keys: dict[str, str] = {}  # each item's text and its key, as in `make_coercer`
 
     def key(item: Any) -> str:
+        if isinstance(item, _BYTES):  # never remembered, so always checked
+            raise BadValue(_bytes_problem(item))
         found = text_key(str(item), exact)
         if type(item) is str and len(keys) < MEMO_SIZE:
             keys[item] = found
@@ -301,7 +310,7 @@ def _list_converter(separator: str, exact: bool) -> Coercer:
         try:
             found = frozenset([keys[i] if i in keys else key(i) for i in items])
         except TypeError:  # an item that cannot be remembered, such as an object
-            found = frozenset([text_key(str(i), exact) for i in items])
+            found = frozenset([key(i) for i in items])
         if "" in found:
             found -= {""}
         return found or None

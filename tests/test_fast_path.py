@@ -223,9 +223,21 @@ def test_json_output_keeps_every_field_in_its_documented_order(
     assert list(result_record(result)) == list(RECORD_FIELDS)
 
 
-def test_bytes_are_refused_not_read_as_their_repr(policy: CompiledPolicy) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("Industry", b"Software"),
+        ("Industry", memoryview(b"Software")),
+        ("tools", [b"Software", "dbt"]),
+        ("tools", [memoryview(b"Software")]),
+    ],
+    ids=["bytes", "memoryview", "bytes-in-list", "memoryview-in-list"],
+)
+def test_bytes_are_refused_not_read_as_their_repr(
+    policy: CompiledPolicy, field: str, value: Any
+) -> None:
     with pytest.raises(RecordError, match=r"b'Software' is bytes, not text"):
-        policy.grade({**ACCOUNTS[0], "Industry": b"Software"}, as_of=AS_OF)
+        policy.grade({**ACCOUNTS[0], field: value}, as_of=AS_OF)
 
 
 def test_grade_values_takes_the_as_of_as_grade_does(policy: CompiledPolicy) -> None:

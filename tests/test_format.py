@@ -397,6 +397,32 @@ def test_formatting_generated_policies_preserves_meaning(policy: ast.Policy) -> 
     assert format_source(formatted) == formatted
 
 
+@pytest.mark.parametrize(
+    ("written", "text"),
+    [
+        (r'"a\rb"', "a\rb"),
+        (r'"a\r\nb"', "a\r\nb"),
+        (r'"tab\there"', "tab\there"),
+        (r'"say \"hi\""', 'say "hi"'),
+        (r'"back\\slash"', "back\\slash"),
+    ],
+)
+def test_escaped_strings_read_and_write_back(written: str, text: str) -> None:
+    from tierwise.dsl.format import quote
+
+    source = (
+        'policy "p" version 1\nfacts\n  t text\ncriterion "C" weight 100\n'
+        f"  t = {written} => 100\n  otherwise => 0\n"
+        "tiers\n  A from 50\n  B below 50\n"
+    )
+    policy = parse(source)
+    condition = policy.criteria[0].branches[0].condition
+    assert isinstance(condition, ast.Compare)
+    assert condition.right == ast.Literal(text, condition.right.span)
+    assert quote(text) == written
+    assert parse(format_policy(policy)) == policy
+
+
 # ---- the command ---------------------------------------------------------------------
 
 
