@@ -274,9 +274,13 @@ class CompiledPolicy:
     ) -> GradeResult:
         """Grade already-typed fact values (the output of `coerce`); `as_of` as
         `grade` takes it (resolve it once with `as_of` when grading many)."""
-        if not isinstance(as_of, AsOf):
-            as_of = self.as_of(as_of)
-        bounds = self._bounds(as_of)
+        cached = self._as_of_cache  # `_bounds` inlined: this is a hot path
+        if cached is not None and cached[0] is as_of:
+            bounds = cached[2]
+        else:
+            if not isinstance(as_of, AsOf):
+                as_of = self.as_of(as_of)
+            bounds = self._bounds(as_of)
         outcome = self._generated.function(values, as_of.today, as_of.now, bounds)
         return self._ledger.result(outcome, as_of, id, self.ref)
 
