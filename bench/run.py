@@ -1,7 +1,7 @@
 """The benchmark in one command: generate, grade with every engine, check, report.
 
     python bench/run.py          # 10k and 100k accounts: ~5 min on 2 cores
-    python bench/run.py --full   # and 1M accounts: ~12 min on 2 cores
+    python bench/run.py --full   # and 1M accounts: ~11 min on 2 cores
     python bench/run.py --sizes 20000 --engines hand,tw-grade,zen
 
 For each size it writes the accounts (bench/data, reused while current),
