@@ -86,17 +86,27 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Callable[[str], str]:
+    """Makes a fresh schema (named from a prefix) in the session's database and
+    returns a URL whose search path is that schema."""
+    from sqlalchemy import create_engine, text
+
+    def make(prefix: str) -> str:
+        schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        engine = create_engine(postgres_url)
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+        return f"{postgres_url}?options=-csearch_path%3D{schema}"
+
+    return make
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty audit store: a new SQLite file, or a new PostgreSQL schema."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tierwise.db'}"
-    from sqlalchemy import create_engine, text
-
-    database: str = request.getfixturevalue("postgres_url")
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(database)
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return f"{database}?options=-csearch_path%3D{schema}"
+    url: str = request.getfixturevalue("postgres_schema")("s")
+    return url

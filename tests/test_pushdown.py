@@ -7,7 +7,6 @@ as `tierwise grade` will, against DuckDB and SQLite files made per test.
 from __future__ import annotations
 
 import sys
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -311,13 +310,7 @@ def test_floats_and_dates_that_are_not_finite_are_rejected(
     if database == "duckdb":
         url = f"duckdb:///{tmp_path / 'f.duckdb'}"
     else:
-        base: str = request.getfixturevalue("postgres_url")
-        schema = f"nf_{uuid.uuid4().hex[:12]}"
-        engine = sa.create_engine(base)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        engine.dispose()
-        url = f"{base}?options=-csearch_path%3D{schema}"
+        url = request.getfixturevalue("postgres_schema")("nf")
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(

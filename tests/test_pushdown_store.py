@@ -11,7 +11,7 @@ SQLite, DuckDB and PostgreSQL; stores SQLite and PostgreSQL (`store_url`).
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,7 @@ def source_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     elif request.param == "duckdb":
         url = f"duckdb:///{tmp_path / 'accounts.duckdb'}"
     else:
-        database: str = request.getfixturevalue("postgres_url")
-        schema = f"src_{uuid.uuid4().hex[:12]}"
-        engine = sa.create_engine(database)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        engine.dispose()
-        url = f"{database}?options=-csearch_path%3D{schema}"
+        url = request.getfixturevalue("postgres_schema")("src")
     _load(url)
     return url
 
@@ -65,17 +59,14 @@ def _grade(*args: str) -> Any:
     return result
 
 
-def _store_url(base: str, name: str, tmp_path: Path) -> str:
+def _store_url(
+    base: str, name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
     """A second, empty store next to `base` (a SQLite file or a PG schema)."""
     if base.startswith("sqlite"):
         return f"sqlite:///{tmp_path / name}.db"
-    database, _, _ = base.partition("?")
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(database)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return f"{database}?options=-csearch_path%3D{schema}"
+    url: str = request.getfixturevalue("postgres_schema")("s")
+    return url
 
 
 AUDIT = ", ".join(
@@ -113,9 +104,9 @@ def _recorded(url: str) -> dict[str, list[tuple[str, ...]]]:
 
 
 def test_a_pushed_down_run_records_what_a_file_run_records(
-    source_url: str, store_url: str, tmp_path: Path
+    source_url: str, store_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    pushed = _store_url(store_url, "pushed", tmp_path)
+    pushed = _store_url(store_url, "pushed", tmp_path, request)
     for store in (store_url, pushed):
         upgraded = CliRunner().invoke(cli, ["db", "upgrade", "--db", store])
         assert upgraded.exit_code == 0, upgraded.output
@@ -200,27 +191,22 @@ def test_options_of_the_other_kind_of_input_are_refused(
 
 
 def test_an_infinite_date_is_a_recorded_reject_not_a_failed_run(
-    postgres_url: str, tmp_path: Path
+    postgres_schema: Callable[[str], str], tmp_path: Path
 ) -> None:
-    schema = f"inf_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(postgres_url)
+    source = postgres_schema("inf")
+    engine = sa.create_engine(source)
     with engine.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
         connection.execute(
-            sa.text(
-                f'CREATE TABLE {schema}.t ("Account ID" TEXT, "Last Activity" DATE)'
-            )
+            sa.text('CREATE TABLE t ("Account ID" TEXT, "Last Activity" DATE)')
         )
         connection.execute(
-            sa.text(
-                f"INSERT INTO {schema}.t VALUES ('a', 'infinity'), ('b', '2026-11-20')"
-            )
+            sa.text("INSERT INTO t VALUES ('a', 'infinity'), ('b', '2026-11-20')")
         )
     engine.dispose()
     store = f"sqlite:///{tmp_path / 'store.db'}"
     result = CliRunner().invoke(
         cli,
-        ["grade", POLICY, "--source", postgres_url, "--table", f"{schema}.t",
+        ["grade", POLICY, "--source", source, "--table", "t",
          "--db", store, "--as-of", "2026-12-01"],
     )  # fmt: skip
     assert result.exit_code == 1, result.output  # one row rejected, run complete
